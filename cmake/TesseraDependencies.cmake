@@ -1,0 +1,38 @@
+# Every dependency comes from a Debian package through find_package; nothing is downloaded.
+
+find_package(MPI 3.1 REQUIRED COMPONENTS C CXX)
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+
+set(HDF5_PREFER_PARALLEL ON)
+find_package(HDF5 REQUIRED COMPONENTS C)
+if(NOT HDF5_IS_PARALLEL)
+  message(FATAL_ERROR
+    "Tessera needs a parallel (MPI) build of HDF5, but the HDF5 found is serial "
+    "(${HDF5_C_INCLUDE_DIRS}). On Debian: apt-get install libhdf5-openmpi-dev, "
+    "or point HDF5_ROOT at a parallel HDF5.")
+endif()
+
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+set(BLA_VENDOR OpenBLAS)
+find_package(BLAS REQUIRED)
+find_package(CLI11 2.1 REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(tomlplusplus 3 REQUIRED)
+
+# Random123 is header-only and ships no CMake config.
+find_path(RANDOM123_INCLUDE_DIR Random123/philox.h REQUIRED)
+if(NOT TARGET tessera_random123)
+  add_library(tessera_random123 INTERFACE IMPORTED)
+  target_include_directories(tessera_random123 SYSTEM INTERFACE ${RANDOM123_INCLUDE_DIR})
+endif()
+
+# stb (PNG writer) is header-only as well.
+find_path(STB_INCLUDE_DIR stb/stb_image_write.h REQUIRED)
+
+if(TESSERA_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+endif()
+if(TESSERA_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()

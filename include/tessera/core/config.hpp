@@ -1,0 +1,61 @@
+// App options: CLI11 on the command line plus `--config FILE.toml` with the same keys (the
+// command line wins), the conventions every tessera app shares, and agreement over ranks.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tessera/core/mpi.hpp"
+
+namespace tessera {
+
+/// Options every app has (DESIGN.md section 7).
+struct CommonOptions {
+    std::filesystem::path output;  ///< --output DIR
+    bool overwrite = false;        ///< --overwrite: allow writing into a non-empty DIR
+    bool quiet = false;            ///< --quiet: errors and warnings only
+    bool verbose = false;          ///< --verbose: extra detail
+    bool benchmark = false;        ///< --benchmark: performance mode
+    bool progress = false;         ///< --progress: print progress even when not on a terminal
+    std::string config_file;       ///< --config FILE.toml
+};
+
+/// An app's options. Add app-specific options to cli() (their long names are also the TOML
+/// keys; subcommands map to TOML tables), then call parse().
+class AppOptions {
+public:
+    /// `app` is the short name ("heat"); the default output directory is out/<app>.
+    AppOptions(std::string app, std::string description);
+    ~AppOptions();
+
+    CLI::App& cli() noexcept { return *cli_; }
+    const CommonOptions& common() const noexcept { return common_; }
+    const std::string& app() const noexcept { return app_; }
+
+    /// Collective over `comm`: parses argv (the same on every rank) and the TOML file named by
+    /// --config. --help / --version print on rank 0 and throw ExitRequest{0}. An unknown key,
+    /// a value of the wrong type or out of range, or an unreadable file throws CollectiveError
+    /// (exit 2) naming the option or key, on every rank. Sets the log level and progress mode.
+    void parse(const mpi::Comm& comm, int argc, char** argv);
+
+    /// Local: every option's resolved value ({"cells": [64, 64], "alpha": 1.0, ...}).
+    nlohmann::json resolved() const;
+    /// Local: the resolved options as `key = value` lines (TOML; reusable as --config).
+    std::string resolved_toml() const;
+
+private:
+    std::string app_;
+    std::unique_ptr<CLI::App> cli_;
+    CommonOptions common_;
+};
+
+/// Collective over `comm`: makes `dir` ready for output. Throws CollectiveError (exit 2) when it
+/// exists and is not empty unless `overwrite`, when it is a file, or when it cannot be created.
+/// Call after every input check has passed, so bad input leaves nothing behind.
+void prepare_output_dir(const mpi::Comm& comm, const std::filesystem::path& dir, bool overwrite);
+
+}  // namespace tessera

@@ -1,0 +1,22 @@
+// summary.json: the machine-readable record of a run (DESIGN.md section 7).
+#pragma once
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "tessera/core/config.hpp"
+#include "tessera/core/runtime.hpp"
+
+namespace tessera {
+
+/// Collective over runtime.world(): the common fields (app, version, ranks, threads, config,
+/// wall_seconds, timers as min/avg/max over ranks). The app adds "rate" and "check".
+nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options);
+
+/// Collective over `comm`: rank 0 writes `json` to `path` atomically (temporary file, then
+/// rename), so a reader never sees half a file. Throws CollectiveError (exit 1) on failure.
+void write_json(const mpi::Comm& comm, const std::filesystem::path& path,
+                const nlohmann::json& json);
+
+}  // namespace tessera

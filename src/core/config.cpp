@@ -1,0 +1,215 @@
+// App options: CLI11 plus a toml++-backed reader for --config, agreed over ranks.
+#include "tessera/core/config.hpp"
+
+#include <filesystem>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "tessera/core/log.hpp"
+#include "tessera/core/progress.hpp"
+#include "tessera/core/version.hpp"
+
+namespace tessera {
+
+namespace {
+
+// Reads real TOML with toml++ and hands CLI11 one item per key. Keys must name an option of
+// the app (or of a subcommand, for keys in a table of that name): anything else is an error
+// naming the key, so a typo never silently falls back to a default.
+class TomlConfig : public CLI::Config {
+public:
+    explicit TomlConfig(const CLI::App* app) : app_(app) {}
+
+    std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+        toml::table root;
+        try {
+            root = toml::parse(input);
+        } catch (const toml::parse_error& e) {
+            std::ostringstream os;
+            os << "config file: line " << e.source().begin.line << ": " << e.description();
+            throw CLI::ConfigError(os.str());
+        }
+        std::vector<CLI::ConfigItem> out;
+        walk(root, app_, {}, out);
+        return out;
+    }
+
+    std::string to_config(const CLI::App* app, bool default_also, bool write_description,
+                          std::string prefix) const override {
+        return CLI::ConfigTOML().to_config(app, default_also, write_description, prefix);
+    }
+
+private:
+    static std::string scalar(const toml::node& node, const std::string& key) {
+        if (auto s = node.as_string()) return s->get();
+        if (auto i = node.as_integer()) return std::to_string(i->get());
+        if (auto b = node.as_boolean()) return b->get() ? "true" : "false";
+        if (auto f = node.as_floating_point()) {
+            std::ostringstream os;
+            os.precision(17);
+            os << f->get();
+            return os.str();
+        }
+        throw CLI::ConfigError("config key '" + key + "': unsupported value type");
+    }
+
+    static const CLI::App* find_subcommand(const CLI::App* app, const std::string& name) {
+        if (!app) return nullptr;
+        try {
+            return app->get_subcommand(name);
+        } catch (const CLI::OptionNotFound&) {
+            return nullptr;
+        }
+    }
+
+    static void walk(const toml::table& table, const CLI::App* app,
+                     const std::vector<std::string>& parents, std::vector<CLI::ConfigItem>& out) {
+        for (const auto& [k, node] : table) {
+            const std::string key(k.str());
+            std::string full;
+            for (const auto& p : parents) full += p + ".";
+            full += key;
+            if (const auto* sub = node.as_table()) {
+                const CLI::App* subapp = find_subcommand(app, key);
+                if (!subapp) throw CLI::ConfigError("unknown config section [" + full + "]");
+                auto next = parents;
+                next.push_back(key);
+                walk(*sub, subapp, next, out);
+                continue;
+            }
+            if (!app || key == "config" || !app->get_option_no_throw("--" + key))
+                throw CLI::ConfigError("unknown config key '" + full + "'");
+            CLI::ConfigItem item;
+            item.parents = parents;
+            item.name = key;
+            if (const auto* arr = node.as_array()) {
+                for (const auto& elem : *arr) item.inputs.push_back(scalar(elem, full));
+            } else {
+                item.inputs.push_back(scalar(node, full));
+            }
+            out.push_back(std::move(item));
+        }
+    }
+
+    const CLI::App* app_;
+};
+
+}  // namespace
+
+AppOptions::AppOptions(std::string app, std::string description)
+    : app_(std::move(app)),
+      cli_(std::make_unique<CLI::App>(std::move(description), "tessera-" + app_)) {
+    auto& c = *cli_;
+    c.option_defaults()->always_capture_default();
+    c.set_version_flag("--version", [] { return version_report(); });
+    c.set_config("--config", "", "Read options from a TOML file (same keys as the long options; "
+                                 "the command line wins)");
+    c.config_formatter(std::make_shared<TomlConfig>(&c));
+    c.allow_config_extras(CLI::config_extras_mode::error);
+    common_.output = std::filesystem::path("out") / app_;
+    c.add_option("--output", common_.output, "Directory for every file this run writes");
+    c.add_flag("--overwrite", common_.overwrite, "Allow writing into a non-empty output directory");
+    c.add_flag("--quiet", common_.quiet, "Print errors and warnings only");
+    c.add_flag("--verbose", common_.verbose, "Print extra detail");
+    c.add_flag("--benchmark", common_.benchmark, "Benchmark mode: measure and report rates");
+    c.add_flag("--progress", common_.progress, "Print progress even when output is not a terminal");
+}
+
+AppOptions::~AppOptions() = default;
+
+void AppOptions::parse(const mpi::Comm& comm, int argc, char** argv) {
+    enum class Outcome { run, help, version };
+    std::string text;
+    const Outcome outcome = collective_call(comm, [&] {
+        try {
+            cli_->parse(argc, argv);
+        } catch (const CLI::CallForHelp&) {
+            text = cli_->help();
+            return Outcome::help;
+        } catch (const CLI::CallForAllHelp&) {
+            text = cli_->help("", CLI::AppFormatMode::All);
+            return Outcome::help;
+        } catch (const CLI::CallForVersion& e) {
+            text = e.what();
+            return Outcome::version;
+        } catch (const CLI::ParseError& e) {
+            throw std::runtime_error(e.what());
+        }
+        return Outcome::run;
+    });
+    if (outcome != Outcome::run) {
+        if (comm.rank() == 0) std::cout << text << (text.ends_with('\n') ? "" : "\n") << std::flush;
+        throw ExitRequest{0};
+    }
+    TESSERA_CHECK_ALL(comm, !(common_.quiet && common_.verbose),
+                      "--quiet and --verbose exclude each other");
+    if (auto* cfg = cli_->get_config_ptr(); cfg && cfg->count() > 0)
+        common_.config_file = cfg->as<std::string>();
+    log::set_level(common_.quiet ? log::Level::quiet
+                   : common_.verbose ? log::Level::verbose
+                                     : log::Level::normal);
+    set_progress_mode(common_.quiet ? ProgressMode::never
+                      : common_.progress ? ProgressMode::always
+                                         : ProgressMode::automatic);
+}
+
+std::string AppOptions::resolved_toml() const {
+    return cli_->config_to_str(/*default_also=*/true, /*write_description=*/false);
+}
+
+nlohmann::json AppOptions::resolved() const {
+    nlohmann::json out = nlohmann::json::object();
+    std::istringstream in(resolved_toml());
+    std::string line;
+    // CLI11 writes one `key=value` line per option (value in TOML syntax); parse each on its
+    // own so that a single odd value cannot hide the others.
+    while (std::getline(in, line)) {
+        const auto eq = line.find('=');
+        if (line.empty() || line[0] == '#' || line[0] == '[' || eq == std::string::npos) continue;
+        const std::string key = line.substr(0, eq);
+        if (key == "config" || key == "version" || key == "help") continue;
+        try {
+            const auto t = toml::parse("v=" + line.substr(eq + 1));
+            const toml::node& v = *t.get("v");
+            auto to_json = [](const toml::node& n) -> nlohmann::json {
+                if (auto s = n.as_string()) return s->get();
+                if (auto i = n.as_integer()) return i->get();
+                if (auto f = n.as_floating_point()) return f->get();
+                if (auto b = n.as_boolean()) return b->get();
+                return nullptr;
+            };
+            if (const auto* arr = v.as_array()) {
+                nlohmann::json a = nlohmann::json::array();
+                for (const auto& e : *arr) a.push_back(to_json(e));
+                out[key] = a;
+            } else {
+                out[key] = to_json(v);
+            }
+        } catch (const toml::parse_error&) {
+            out[key] = line.substr(eq + 1);
+        }
+    }
+    return out;
+}
+
+void prepare_output_dir(const mpi::Comm& comm, const std::filesystem::path& dir, bool overwrite) {
+    namespace fs = std::filesystem;
+    collective_call(comm, [&] {
+        if (comm.rank() != 0) return;
+        std::error_code ec;
+        if (fs::exists(dir, ec)) {
+            if (!fs::is_directory(dir, ec))
+                throw std::runtime_error("--output " + dir.string() + ": exists and is not a directory");
+            if (!overwrite && !fs::is_empty(dir, ec))
+                throw std::runtime_error("--output " + dir.string() +
+                                         ": directory exists and is not empty (pass --overwrite "
+                                         "to write into it)");
+            return;
+        }
+        fs::create_directories(dir, ec);
+        if (ec) throw std::runtime_error("--output " + dir.string() + ": cannot create: " + ec.message());
+    });
+}
+
+}  // namespace tessera

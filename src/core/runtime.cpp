@@ -1,0 +1,128 @@
+// Runtime start-up/shutdown, layout report, and the app guard.
+#include "tessera/core/runtime.hpp"
+
+#include <omp.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+namespace tessera {
+
+namespace {
+int g_world_rank = -1;
+
+std::string base_name(const char* path) {
+    std::string s = path ? path : "tessera";
+    const auto slash = s.find_last_of('/');
+    return slash == std::string::npos ? s : s.substr(slash + 1);
+}
+
+// The CPUs this process may run on, as a compact list such as "0-1" or "0,2".
+std::string cpu_list() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return "?";
+    std::ostringstream os;
+    int run_start = -1;
+    bool first = true;
+    for (int c = 0; c <= CPU_SETSIZE; ++c) {
+        const bool in = c < CPU_SETSIZE && CPU_ISSET(c, &set);
+        if (in && run_start < 0) run_start = c;
+        if (!in && run_start >= 0) {
+            os << (first ? "" : ",") << run_start;
+            if (c - 1 > run_start) os << '-' << (c - 1);
+            first = false;
+            run_start = -1;
+        }
+    }
+    return os.str();
+}
+
+const char* proc_bind_name(omp_proc_bind_t b) {
+    switch (b) {
+    case omp_proc_bind_false: return "false";
+    case omp_proc_bind_true: return "true";
+    case omp_proc_bind_master: return "master";
+    case omp_proc_bind_close: return "close";
+    case omp_proc_bind_spread: return "spread";
+    }
+    return "?";
+}
+}  // namespace
+
+int world_rank() noexcept { return g_world_rank; }
+
+Runtime::Runtime(int& argc, char**& argv, int required_thread_level)
+    : app_name_(base_name(argc > 0 ? argv[0] : nullptr)) {
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (initialized) {
+        MPI_Query_thread(&thread_level_);
+    } else {
+        TESSERA_MPI_CALL(MPI_Init_thread(&argc, &argv, required_thread_level, &thread_level_));
+        finalize_ = true;
+    }
+    world_ = mpi::Comm::duplicate(MPI_COMM_WORLD);
+    g_world_rank = world_.rank();
+    threads_ = omp_get_max_threads();
+    start_ = MPI_Wtime();
+    TESSERA_CHECK(thread_level_ >= required_thread_level,
+                  "MPI provides thread level " << thread_level_ << ", tessera needs "
+                                               << required_thread_level);
+}
+
+Runtime::~Runtime() {
+    world_ = mpi::Comm();
+    if (finalize_) {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized) MPI_Finalize();
+    }
+}
+
+double Runtime::elapsed() const { return MPI_Wtime() - start_; }
+
+std::string Runtime::layout_report() const {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    std::ostringstream line;
+    line << "  rank " << rank() << " on " << host << ": " << threads_ << " thread"
+         << (threads_ == 1 ? "" : "s") << ", cpus " << cpu_list()
+         << ", OMP_PROC_BIND=" << proc_bind_name(omp_get_proc_bind());
+    const auto lines = mpi::gather(world_, line.str(), 0);
+    if (rank() != 0) return {};
+    std::ostringstream os;
+    os << "layout: " << size() << " rank" << (size() == 1 ? "" : "s") << " x " << threads_
+       << " thread" << (threads_ == 1 ? "" : "s") << " (MPI thread level " << thread_level_
+       << ")\n";
+    for (const auto& l : lines) os << l << '\n';
+    return os.str();
+}
+
+int run_guarded(Runtime& runtime, const std::function<int()>& body) {
+    try {
+        return body();
+    } catch (const ExitRequest& e) {
+        return e.code;
+    } catch (const CollectiveError& e) {
+        if (runtime.rank() == 0) {
+            std::fflush(stdout);
+            std::cerr << runtime.app_name() << ": error: " << e.what() << std::endl;
+        }
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::cerr << "[rank " << runtime.rank() << "] fatal: " << e.what() << std::endl;
+    } catch (...) {
+        std::fflush(stdout);
+        std::cerr << "[rank " << runtime.rank() << "] fatal: unknown exception" << std::endl;
+    }
+    // Peers may be waiting in a collective this rank will never enter: end them all now.
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    return 1;
+}
+
+}  // namespace tessera

@@ -15,11 +15,12 @@ double max_stable_dt(const HeatParams<Dim>& p) {
 }
 
 template <int Dim>
-std::pair<Box<Dim>, std::vector<Box<Dim>>> split_interior(const Box<Dim>& box, int r) {
+std::pair<Box<Dim>, std::vector<Box<Dim>>> split_interior(const Box<Dim>& box, const std::array<int, Dim>& lo,
+                                                          const std::array<int, Dim>& hi) {
     Box<Dim> inner;
     for (int d = 0; d < Dim; ++d) {
-        inner.lo[d] = std::min(box.lo[d] + r, box.hi[d]);
-        inner.hi[d] = std::max(box.hi[d] - r, inner.lo[d]);
+        inner.lo[d] = std::min(box.lo[d] + lo[d], box.hi[d]);
+        inner.hi[d] = std::max(box.hi[d] - hi[d], inner.lo[d]);
     }
     std::vector<Box<Dim>> shell;
     Box<Dim> rest = box;  // peel slabs off the slowest axis first: they are contiguous
@@ -67,17 +68,44 @@ HeatStepper<Dim>::HeatStepper(grid::Field<double, Dim>& u, const HeatParams<Dim>
     coeffs_.self = 1.0;
     for (int d = 0; d < Dim; ++d)
         coeffs_.weight[d] = params.alpha * params.dt / (params.spacing[d] * params.spacing[d]);
-    std::tie(interior_, shell_) = split_interior<Dim>(u.owned_box(), r);
+
+    star_ = halo_pattern(params.stencil) == grid::HaloPattern::faces;
+    const auto& dec = u.decomp();
+    std::array<int, Dim> lo{}, hi{};
+    for (int d = 0; d < Dim; ++d) {
+        // Star stencils: only faces next to another rank wait for the exchange.
+        std::array<int, Dim> down{}, up{};
+        down[d] = -1;
+        up[d] = 1;
+        lo[d] = !star_ || dec.neighbor(down) != MPI_PROC_NULL ? r : 0;
+        hi[d] = !star_ || dec.neighbor(up) != MPI_PROC_NULL ? r : 0;
+    }
+    std::tie(interior_, shell_) = split_interior<Dim>(u.owned_box(), lo, hi);
+    const auto& x = params.bc[0];
+    if (star_ && x.kind != grid::BoundaryKind::periodic) {
+        walls_.low = dec.at_edge(0, 0);
+        walls_.high = dec.at_edge(0, 1);
+        walls_.low_wall = 0;
+        walls_.high_wall = dec.global_cells()[0];
+        walls_.sign = x.kind == grid::BoundaryKind::dirichlet ? -1.0 : 1.0;
+        walls_.offset = x.kind == grid::BoundaryKind::dirichlet ? 2.0 * x.value : 0.0;
+        walls_.width = r;
+    }
 }
 
 template <int Dim>
 void HeatStepper<Dim>::update(const Box<Dim>& box) {
-    apply_stencil<Dim>(params_.stencil, u_.view(), next_.view(), coeffs_, box);
+    if (star_)
+        apply_stencil<Dim>(params_.stencil, u_.view(), next_.view(), coeffs_, box, walls_);
+    else
+        apply_stencil<Dim>(params_.stencil, u_.view(), next_.view(), coeffs_, box);
 }
 
 template <int Dim>
 void HeatStepper<Dim>::step() {
     const int r = radius(params_.stencil);
+    // Wall ghosts read only owned cells: star stencils fill them now (axis 0 inside the sweep).
+    if (star_) grid::apply_boundaries(u_, params_.bc, r, /*first_axis=*/1);
     halo_.start(u_);
     {
         ScopedTimer t("stencil.heat.interior");
@@ -86,7 +114,7 @@ void HeatStepper<Dim>::step() {
     halo_.finish(u_);
     {
         ScopedTimer t("stencil.heat.boundary");
-        grid::apply_boundaries(u_, params_.bc, r);
+        if (!star_) grid::apply_boundaries(u_, params_.bc, r);
         for (const auto& b : shell_) update(b);
     }
     u_.swap(next_);
@@ -130,8 +158,10 @@ double HeatStepper<Dim>::amplification(const std::array<double, Dim>& theta) con
 
 template double max_stable_dt<2>(const HeatParams<2>&);
 template double max_stable_dt<3>(const HeatParams<3>&);
-template std::pair<Box<2>, std::vector<Box<2>>> split_interior<2>(const Box<2>&, int);
-template std::pair<Box<3>, std::vector<Box<3>>> split_interior<3>(const Box<3>&, int);
+template std::pair<Box<2>, std::vector<Box<2>>> split_interior<2>(const Box<2>&, const std::array<int, 2>&,
+                                                                   const std::array<int, 2>&);
+template std::pair<Box<3>, std::vector<Box<3>>> split_interior<3>(const Box<3>&, const std::array<int, 3>&,
+                                                                   const std::array<int, 3>&);
 template class HeatStepper<2>;
 template class HeatStepper<3>;
 

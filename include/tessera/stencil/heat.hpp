@@ -28,8 +28,11 @@ template <int Dim>
 double max_stable_dt(const HeatParams<Dim>& p);
 
 /// Steps u by explicit Euler. Each step: start the halo exchange, update the interior cells
-/// (those that read no ghost), finish the exchange, fill physical boundary ghosts, update the
-/// boundary shell, swap. Bitwise identical results for any decomposition and thread count.
+/// (those that read no ghost), finish the exchange, update the shell next to neighbouring
+/// ranks, swap. Physical-wall ghosts need no communication: for star stencils they are filled
+/// before the exchange (and, along the unit-stride axis, row by row inside the sweep), so the
+/// interior extends to the walls; box stencils fill them after the exchange (corners).
+/// Bitwise identical results for any decomposition and thread count.
 template <int Dim>
 class HeatStepper {
 public:
@@ -57,14 +60,25 @@ private:
     HeatParams<Dim> params_;
     StencilCoeffs<Dim> coeffs_;
     grid::HaloExchange<double, Dim> halo_;
+    bool star_;          // star stencil: walls filled early, interior reaches the walls
+    RowWalls walls_;     // i-wall ghosts filled inside the sweep (star stencils)
     Box<Dim> interior_;
     std::vector<Box<Dim>> shell_;
     gindex_t steps_ = 0;
 };
 
-/// Splits `box` into the cells at least `r` away from its faces (first) and the shell
-/// around them (up to 2*Dim boxes). Together they tile `box` exactly.
+/// Splits `box` into an interior, `lo[d]` / `hi[d]` cells away from its low / high faces, and
+/// the shell around it (up to 2*Dim boxes, slowest axis first). Together they tile `box`.
 template <int Dim>
-std::pair<Box<Dim>, std::vector<Box<Dim>>> split_interior(const Box<Dim>& box, int r);
+std::pair<Box<Dim>, std::vector<Box<Dim>>> split_interior(const Box<Dim>& box,
+                                                          const std::array<int, Dim>& lo,
+                                                          const std::array<int, Dim>& hi);
+/// The same with `r` cells on every face.
+template <int Dim>
+std::pair<Box<Dim>, std::vector<Box<Dim>>> split_interior(const Box<Dim>& box, int r) {
+    std::array<int, Dim> all{};
+    all.fill(r);
+    return split_interior<Dim>(box, all, all);
+}
 
 }  // namespace tessera::stencil

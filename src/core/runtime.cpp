@@ -7,7 +7,9 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 namespace tessera {
 
@@ -93,12 +95,30 @@ std::string Runtime::layout_report() const {
          << (threads_ == 1 ? "" : "s") << ", cpus " << cpu_list()
          << ", OMP_PROC_BIND=" << proc_bind_name(omp_get_proc_bind());
     const auto lines = mpi::gather(world_, line.str(), 0);
+    // Threads per host against the host's hardware threads: oversubscription makes OpenMP
+    // barriers spin against each other and can cost orders of magnitude.
+    const std::string usage = std::string(host) + ' ' + std::to_string(threads_) + ' ' +
+                              std::to_string(std::thread::hardware_concurrency());
+    const auto usages = mpi::gather(world_, usage, 0);
     if (rank() != 0) return {};
     std::ostringstream os;
     os << "layout: " << size() << " rank" << (size() == 1 ? "" : "s") << " x " << threads_
        << " thread" << (threads_ == 1 ? "" : "s") << " (MPI thread level " << thread_level_
        << ")\n";
     for (const auto& l : lines) os << l << '\n';
+    std::map<std::string, std::pair<long, long>> per_host;  // threads used, hardware threads
+    for (const auto& u : usages) {
+        std::istringstream in(u);
+        std::string h;
+        long t = 0, hw = 0;
+        in >> h >> t >> hw;
+        per_host[h].first += t;
+        per_host[h].second = hw;
+    }
+    for (const auto& [h, use] : per_host)
+        if (use.second > 0 && use.first > use.second)
+            os << "  warning: " << use.first << " threads on " << use.second << " hardware threads of " << h
+               << ": oversubscribed (set OMP_NUM_THREADS, or bind ranks: --map-by slot:PE=T)\n";
     return os.str();
 }
 

@@ -111,13 +111,6 @@ constexpr bool kCanStream = false;
 inline void stream8(double* dst, Vec8 v) { std::memcpy(dst, &v, sizeof v); }
 #endif
 
-// Fills the ghosts of one row beyond the i walls (see RowWalls); `row` points at i = 0.
-inline void fill_row_walls(double* row, const RowWalls& w) {
-    for (int m = 1; m <= w.width; ++m) {
-        if (w.low) row[w.low_wall - m] = w.offset + w.sign * row[w.low_wall + m - 1];
-        if (w.high) row[w.high_wall + m - 1] = w.offset + w.sign * row[w.high_wall - m];
-    }
-}
 
 // Updates cells [i0, i1) of one row: `in` and `o` point at element i = 0 of their rows.
 template <class Cell, class Cell8>
@@ -156,12 +149,10 @@ void sweep(ConstView<double, Dim> u, View<double, Dim> out, const Box<Dim>& box,
     }
 }
 
-// Streaming stores pay off only when the output cannot stay in the last-level cache anyway.
 template <int Dim>
 bool use_streaming(StoreMode mode, const Box<Dim>& box) {
-    constexpr gindex_t kStreamBytes = gindex_t{48} << 20;
     return kCanStream && (mode == StoreMode::streaming ||
-                          (mode == StoreMode::automatic && box.size() * 8 > kStreamBytes));
+                          (mode == StoreMode::automatic && streams_automatically(box.size())));
 }
 
 template <int Dim, int R>
@@ -171,6 +162,34 @@ void star_dispatch(ConstView<double, Dim> u, View<double, Dim> out, const Stenci
     sweep<Dim>(u, out, box, use_streaming(store, box), walls, u_rows,
                [s, c](const double* p) { return star_cell<R, Dim>(p, s, c); },
                [s, c](const double* p) { return star_cell8<R, Dim>(p, s, c); });
+}
+
+// One cell of a 2D star stencil from row pointers (rows[R] = the cell's own row).
+template <int R, class T>
+inline T star_rows_cell(const double* const* rows, index_t i, const StencilCoeffs<2>& c, T (*load)(const double*)) {
+    const double* p = rows[R] + i;
+    T dx = kStar[R][0] * load(p);
+    for (int m = 1; m <= R; ++m) dx += kStar[R][m] * (load(p - m) + load(p + m));
+    T dy = kStar[R][0] * load(p);
+    for (int m = 1; m <= R; ++m) dy += kStar[R][m] * (load(rows[R - m] + i) + load(rows[R + m] + i));
+    T lap = c.weight[0] * dx;
+    lap += c.weight[1] * dy;
+    return c.self * load(p) + lap;
+}
+
+inline double load1(const double* p) { return *p; }
+
+template <int R>
+void star_rows(const double* const* rows, double* o, index_t i0, index_t i1, const StencilCoeffs<2>& c,
+               bool stream) {
+    auto cell = [&](index_t i) { return star_rows_cell<R, double>(rows, i, c, load1); };
+    index_t i = i0;
+    if (stream && kCanStream) {
+        for (; i < i1 && (reinterpret_cast<std::uintptr_t>(o + i) % 64) != 0; ++i) o[i] = cell(i);
+        for (; i + 8 <= i1; i += 8) stream8(o + i, star_rows_cell<R, Vec8>(rows, i, c, load8));
+    }
+#pragma omp simd
+    for (index_t n = i; n < i1; ++n) o[n] = cell(n);
 }
 
 template <int Dim>
@@ -301,6 +320,36 @@ void apply_stencil(StencilKind kind, View<double, Dim> u, View<double, Dim> out,
     TESSERA_CHECK(kind != StencilKind::box9 && kind != StencilKind::box27,
                   "row-wise wall filling needs a star stencil");
     star_any<Dim>(kind, u, out, c, box, store, &walls, u);
+}
+
+void fill_row_walls(double* row, const RowWalls& w) noexcept {
+    for (int m = 1; m <= w.width; ++m) {
+        if (w.low) row[w.low_wall - m] = w.offset + w.sign * row[w.low_wall + m - 1];
+        if (w.high) row[w.high_wall + m - 1] = w.offset + w.sign * row[w.high_wall - m];
+    }
+}
+
+// Streaming stores pay off only when the output cannot stay in the last-level cache anyway.
+bool streams_automatically(gindex_t cells) noexcept {
+    constexpr gindex_t kStreamBytes = gindex_t{48} << 20;
+    return kCanStream && cells * 8 > kStreamBytes;
+}
+
+void stream_fence() noexcept {
+#if defined(__AVX__)
+    _mm_sfence();
+#endif
+}
+
+void star_row_update(StencilKind kind, const double* const* rows, double* out, gindex_t i0, gindex_t i1,
+                     const StencilCoeffs<2>& c, bool stream) {
+    switch (kind) {
+    case StencilKind::star1: return star_rows<1>(rows, out, i0, i1, c, stream);
+    case StencilKind::star2: return star_rows<2>(rows, out, i0, i1, c, stream);
+    case StencilKind::star3: return star_rows<3>(rows, out, i0, i1, c, stream);
+    case StencilKind::star4: return star_rows<4>(rows, out, i0, i1, c, stream);
+    default: TESSERA_CHECK(false, "star_row_update: not a star stencil");
+    }
 }
 
 template <int Dim>

@@ -1,5 +1,5 @@
 """tessera-heat gives the same bits on every layout (np 1, 2, 4; threads 1, 2; several process
-grids), in 2D and 3D, and a run restarted from its own HDF5 output (read on another rank count)
+grids; with and without temporal blocking), in 2D and 3D, and a run restarted from its own HDF5 output (read on another rank count)
 continues bit for bit."""
 import os
 import subprocess
@@ -41,6 +41,9 @@ layouts = [(1, 1, []), (1, 2, []), (2, 1, []), (2, 2, []), (4, 1, []), (4, 2, []
 for name, args in cases.items():
     dim = 3 if "--dim" in args else 2
     extra = [(4, 1, ["--procs", "4"] + ["1"] * (dim - 1)), (2, 1, ["--procs"] + ["1"] * (dim - 1) + ["2"])]
+    if dim == 2 and "9pt" not in args:  # temporal blocking: k steps per pass, same bits
+        extra += [(1, 2, ["--time-block", "4"]), (2, 1, ["--time-block", "3"]),
+                  (4, 2, ["--time-block", "2", "--procs", "2", "2"])]
     ref = None
     for np_, threads, procs in layouts + extra:
         u = run(np_, threads, args + procs, f"{name}-np{np_}-t{threads}-{len(procs)}")

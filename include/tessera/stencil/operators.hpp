@@ -83,6 +83,23 @@ void apply_stencil(StencilKind kind, View<double, Dim> u, View<double, Dim> out,
                    const StencilCoeffs<Dim>& c, const Box<Dim>& box, const RowWalls& walls,
                    StoreMode store = StoreMode::automatic);
 
+/// Local: updates cells [i0, i1) of one row of a 2D star stencil from the 2R+1 rows around it,
+/// which need not be equally spaced in memory (rows[R] is the row itself, rows[R +- m] the rows
+/// m away; every pointer is indexed by global i). Same expression, same bits, as apply_stencil.
+/// The building block of temporal blocking, where intermediate rows live in small buffers.
+void star_row_update(StencilKind kind, const double* const* rows, double* out, gindex_t i0, gindex_t i1,
+                     const StencilCoeffs<2>& c, bool stream);
+
+/// Local: fills one row's ghost cells beyond the i walls (see RowWalls); `row` is indexed by
+/// global i.
+void fill_row_walls(double* row, const RowWalls& walls) noexcept;
+/// Whether StoreMode::automatic uses streaming stores for a sweep over `cells` cells.
+bool streams_automatically(gindex_t cells) noexcept;
+
+/// Local: orders this thread's streaming stores before its later stores (an sfence); call at
+/// the end of a thread's share of a streaming sweep, before the region's barrier.
+void stream_fence() noexcept;
+
 /// Plain serial twin of apply_stencil, written for clarity; the tests' oracle. Computes each
 /// cell with the same expression, so results are bitwise equal.
 template <int Dim>

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Heat benchmarks for docs/performance.md: each configuration runs REPS times (each run itself
+# takes the median of --repetitions timed passes and measures a triad in the same run); the
+# script prints every run's rate, triad and ratio, then the median per configuration.
+#   ./scripts/bench_heat.sh [REPS]      (build first: ./scripts/test.sh or ./scripts/demo.sh)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+mpi_environment
+reps=${1:-5}
+heat="$TESSERA_ROOT/build/bin/tessera-heat"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+run() {  # name, ranks, threads, heat options...
+  local name=$1 np=$2 nt=$3; shift 3
+  local rates=() line
+  for r in $(seq "$reps"); do
+    if [ "$np" -eq 1 ]; then
+      bind=(--bind-to none -x OMP_PROC_BIND=close -x OMP_PLACES=cores)
+    else
+      bind=(--map-by "slot:PE=$nt" --bind-to core -x OMP_PROC_BIND=close -x OMP_PLACES=cores)
+    fi
+    mpirun -np "$np" "${bind[@]}" -x OMP_NUM_THREADS="$nt" "$heat" --benchmark --quiet \
+      --output "$out/$name-$r" "$@" >/dev/null
+    line=$(/usr/bin/python3 -c "import json,sys; r=json.load(open('$out/$name-$r/summary.json'))['rate']; print(f\"{r['value']/1e9:.3f} {r['triad_bytes_per_s']/1e9:.1f} {r['ratio_to_plain_store_bound']:.3f}\")")
+    echo "  $name run $r: Gcell/s triad-GB/s ratio = $line"
+    rates+=("$line")
+  done
+  printf '%s\n' "${rates[@]}" | /usr/bin/python3 -c "
+import sys, statistics as st
+rows = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
+m = [st.median(c) for c in zip(*rows)]
+print(f'$name: median {m[0]:.3f} Gcell/s, triad {m[1]:.1f} GB/s, ratio to the plain-store bound {m[2]:.3f}')"
+}
+
+steps2d=${STEPS2D:-40}
+steps3d=${STEPS3D:-10}
+run 2d-1x2 1 2 --cells 8192 8192 --steps "$steps2d"
+run 2d-2x1 2 1 --cells 8192 8192 --steps "$steps2d"
+run 2d-1x2-tb4 1 2 --cells 8192 8192 --steps "$steps2d" --time-block 4
+run 2d-2x1-tb4 2 1 --cells 8192 8192 --steps "$steps2d" --time-block 4
+run 3d-1x2 1 2 --dim 3 --cells 512 512 512 --steps "$steps3d"
+run 3d-2x1 2 1 --dim 3 --cells 512 512 512 --steps "$steps3d"

@@ -34,6 +34,7 @@ struct HeatConfig {
     bool allow_unstable = false;
     int repetitions = 3;
     int time_block = 1;
+    std::string stores = "auto";
 
     AppOptions options{"heat", "Explicit heat/diffusion equation on a 2D or 3D grid (MPI + OpenMP)"};
 
@@ -71,6 +72,9 @@ struct HeatConfig {
         c.add_option("--time-block", time_block,
                      "Steps per pass over memory (temporal blocking; 2D star stencils)")
             ->check(CLI::Range(1, 16));
+        c.add_option("--stores", stores, "Result stores: auto (streaming for grids beyond the caches), "
+                                         "cached, or streaming (non-temporal)")
+            ->check(CLI::IsMember({"auto", "cached", "streaming"}));
         c.add_option("--repetitions", repetitions, "Timed repetitions in --benchmark mode")
             ->check(CLI::PositiveNumber);
     }
@@ -131,6 +135,9 @@ Problem<Dim> make_problem(const HeatConfig& cfg) {
     p.params.allow_unstable = cfg.allow_unstable;
     p.params.check_every = cfg.check_every;
     p.params.time_block = cfg.time_block;
+    p.params.store = cfg.stores == "cached"      ? stencil::StoreMode::cached
+                     : cfg.stores == "streaming" ? stencil::StoreMode::streaming
+                                                 : stencil::StoreMode::automatic;
     p.params.dt = cfg.dt > 0 ? cfg.dt : cfg.cfl * stencil::max_stable_dt(p.params);
     p.steps = cfg.steps;
     if (cfg.final_time > 0) {

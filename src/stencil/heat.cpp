@@ -105,7 +105,7 @@ HeatStepper<Dim>::HeatStepper(grid::Field<double, Dim>& u, const HeatParams<Dim>
 template <int Dim>
 void HeatStepper<Dim>::update(const Box<Dim>& box) {
     if (star_)
-        apply_stencil<Dim>(params_.stencil, u_.view(), next_.view(), coeffs_, box, walls_);
+        apply_stencil<Dim>(params_.stencil, u_.view(), next_.view(), coeffs_, box, walls_, params_.store);
     else
         apply_stencil<Dim>(params_.stencil, u_.view(), next_.view(), coeffs_, box);
 }
@@ -180,7 +180,8 @@ void HeatStepper<Dim>::blocked_steps(int k) {
         wx.high = !nx_hi;
         const gindex_t row_lo = X0 - W - R, row_len = (X1 + W + R) - row_lo;
         const int M = 2 * R + 1;
-        const bool stream = streams_automatically(owned.size());
+        const bool stream = params_.store == StoreMode::streaming ||
+                            (params_.store == StoreMode::automatic && streams_automatically(owned.size()));
         const auto uv = u_.view();
         const auto nv = next_.view();
         ThreadExceptionTrap trap;

@@ -22,6 +22,7 @@ struct HeatParams {
     bool allow_unstable = false;         ///< skip the stability check
     int check_every = 100;               ///< NaN/Inf check period in steps (0: never)
     int time_block = 1;                  ///< steps per pass over memory (2D star stencils)
+    StoreMode store = StoreMode::automatic;  ///< ordinary or streaming stores (star stencils)
 };
 
 /// Largest stable explicit Euler time step for the stencil, spacings and diffusivity.

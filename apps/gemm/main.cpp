@@ -41,11 +41,11 @@ struct GemmConfig {
         c.add_option("--repetitions", repetitions, "Timed multiplies")->check(CLI::Range(1, 100000));
         c.add_flag("--transa", transa, "Multiply by A^T (A stored k x m)");
         c.add_flag("--transb", transb, "Multiply by B^T (B stored n x k)");
-        c.add_option("--panel", panel, "SUMMA panel width, a multiple of --block (0: auto)")->check(CLI::NonNegativeNumber);
+        c.add_option("--panel", panel, "SUMMA panel width, a multiple of --block (0: auto)");
         c.add_flag("--no-overlap", no_overlap, "Do not overlap panel broadcasts with multiplies");
         c.add_option("--seed", seed, "Seed of the random input matrices");
         options.parse(comm, argc, argv);
-        TESSERA_CHECK_ALL(comm, panel % block == 0,
+        TESSERA_CHECK_ALL(comm, panel >= 0 && panel % block == 0,
                           "--panel: " << panel << " is not a multiple of --block " << block);
     }
     std::array<int, 2> grid() const { return procs.empty() ? std::array<int, 2>{0, 0} : std::array<int, 2>{procs[0], procs[1]}; }

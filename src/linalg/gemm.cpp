@@ -2,10 +2,11 @@
 //
 // Panels: a SUMMA step multiplies a k-panel of several consecutive global blocks (wider
 // panels keep dgemm efficient with small block sizes); each block of a panel is broadcast by
-// its own owner into its slot of the panel buffer. A's panel is mloc x W (column-major, the
-// owner's block columns are contiguous in its storage); B's panel is packed transposed,
-// nloc x W, so that each block's slot is contiguous too and dgemm reads it with CblasTrans.
-// Two buffer sets let panel s+1 travel (MPI_Ibcast) while panel s is multiplied.
+// its own owner into its slot of the panel buffer. A's panel is mloc x W column-major (a
+// block's slot is contiguous); B's panel is W x nloc column-major, a block's slot being w rows
+// of it, broadcast with a strided (vector) datatype so nothing is transposed. Where a grid
+// dimension is 1 no broadcast is needed and dgemm reads the operand in place. Two buffer sets
+// let panel s+1 travel (MPI_Ibcast) while panel s is multiplied.
 #include "tessera/linalg/gemm.hpp"
 
 #include <cblas.h>
@@ -29,11 +30,30 @@ BlasThreads::~BlasThreads() { openblas_set_num_threads(previous_); }
 
 namespace {
 
-// One panel in flight: its buffers and the broadcasts filling them.
+// One panel in flight: its buffers, where dgemm reads it, and the broadcasts filling it.
 struct Panel {
-    std::vector<double> a, bt;  // mloc x W and nloc x W, column-major
-    index_t width = 0;
+    std::vector<double> a, b;  // mloc x W and W x nloc, column-major
+    const double* a_ptr = nullptr;
+    const double* b_ptr = nullptr;
+    index_t lda = 1, ldb = 1, width = 0;
     std::vector<mpi::Request> requests;
+};
+
+// An MPI datatype freed on scope exit (MPI keeps it alive for operations already started).
+class VectorType {
+public:
+    VectorType(index_t count, index_t block, index_t stride) {
+        TESSERA_MPI_CALL(MPI_Type_vector(static_cast<int>(count), static_cast<int>(block),
+                                         static_cast<int>(stride), MPI_DOUBLE, &type_));
+        TESSERA_MPI_CALL(MPI_Type_commit(&type_));
+    }
+    ~VectorType() { MPI_Type_free(&type_); }
+    VectorType(const VectorType&) = delete;
+    VectorType& operator=(const VectorType&) = delete;
+    MPI_Datatype get() const noexcept { return type_; }
+
+private:
+    MPI_Datatype type_ = MPI_DATATYPE_NULL;
 };
 
 class Summa {
@@ -52,28 +72,50 @@ public:
         const gindex_t b0 = s * panel_blocks_;
         const gindex_t b1 = std::min<gindex_t>(b0 + panel_blocks_, kblocks_);
         const gindex_t k = A_.cols();
-        p.width = static_cast<index_t>(std::min<gindex_t>(b1 * nb_, k) - b0 * nb_);
-        p.a.resize(static_cast<std::size_t>(mloc * p.width));
-        p.bt.resize(static_cast<std::size_t>(nloc * p.width));
+        const index_t W = static_cast<index_t>(std::min<gindex_t>(b1 * nb_, k) - b0 * nb_);
+        p.width = W;
         p.requests.clear();
+        // A single process column (row) holds every block of A (B) in place: no traffic.
+        const bool a_local = g_.cols() == 1, b_local = g_.rows() == 1;
+        if (a_local) {
+            p.a_ptr = mloc > 0 ? &A_.local(0, static_cast<index_t>(b0 * nb_)) : nullptr;
+            p.lda = A_.ld();
+        } else {
+            p.a.resize(static_cast<std::size_t>(mloc * W));
+            p.a_ptr = p.a.data();
+            p.lda = std::max<index_t>(1, mloc);
+        }
+        if (b_local) {
+            p.b_ptr = nloc > 0 ? &B_.local(static_cast<index_t>(b0 * nb_), 0) : nullptr;
+            p.ldb = B_.ld();
+        } else {
+            p.b.resize(static_cast<std::size_t>(W * nloc));
+            p.b_ptr = p.b.data();
+            p.ldb = W;
+        }
         for (gindex_t b = b0; b < b1; ++b) {
             const index_t off = static_cast<index_t>((b - b0) * nb_);
             const index_t w = static_cast<index_t>(std::min<gindex_t>(nb_, k - b * nb_));
-            double* a_slot = p.a.data() + off * mloc;
-            double* bt_slot = p.bt.data() + off * nloc;
-            const int acol = A_.col_layout().owner(b * nb_);
-            const int brow = B_.row_layout().owner(b * nb_);
-            if (g_.col() == acol && mloc > 0) {
-                const double* src = &A_.local(0, A_.col_layout().local(b * nb_));
-                std::copy(src, src + mloc * w, a_slot);
+            if (!a_local && mloc > 0) {
+                double* slot = p.a.data() + off * mloc;
+                const int owner = A_.col_layout().owner(b * nb_);
+                if (g_.col() == owner) {
+                    const double* src = &A_.local(0, A_.col_layout().local(b * nb_));
+                    std::copy(src, src + mloc * w, slot);
+                }
+                bcast(slot, mloc * w, MPI_DOUBLE, owner, g_.row_comm(), p, nonblocking);
             }
-            if (g_.row() == brow) {
-                const index_t lr = B_.row_layout().local(b * nb_);
-                for (index_t r = 0; r < w; ++r)
-                    for (index_t lj = 0; lj < nloc; ++lj) bt_slot[lj + r * nloc] = B_.local(lr + r, lj);
+            if (!b_local && nloc > 0) {
+                double* slot = p.b.data() + off;
+                const int owner = B_.row_layout().owner(b * nb_);
+                if (g_.row() == owner) {
+                    const index_t lr = B_.row_layout().local(b * nb_);
+                    for (index_t lj = 0; lj < nloc; ++lj)
+                        std::copy(&B_.local(lr, lj), &B_.local(lr, lj) + w, slot + lj * W);
+                }
+                const VectorType rows(nloc, w, W);
+                bcast(slot, 1, rows.get(), owner, g_.col_comm(), p, nonblocking);
             }
-            bcast(a_slot, mloc * w, acol, g_.row_comm(), p, nonblocking);
-            bcast(bt_slot, nloc * w, brow, g_.col_comm(), p, nonblocking);
         }
     }
 
@@ -86,23 +128,23 @@ public:
         const index_t mloc = C_.local_rows(), nloc = C_.local_cols();
         if (mloc == 0 || nloc == 0 || p.width == 0) return;
         ScopedTimer t("linalg.gemm.dgemm");
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, static_cast<int>(mloc),
-                    static_cast<int>(nloc), static_cast<int>(p.width), alpha_, p.a.data(),
-                    static_cast<int>(mloc), p.bt.data(), static_cast<int>(nloc), 1.0,
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(mloc),
+                    static_cast<int>(nloc), static_cast<int>(p.width), alpha_, p.a_ptr,
+                    static_cast<int>(p.lda), p.b_ptr, static_cast<int>(p.ldb), 1.0,
                     C_.local_data(), static_cast<int>(C_.ld()));
     }
 
 private:
-    static void bcast(double* data, index_t count, int root, const mpi::Comm& comm, Panel& p,
-                      bool nonblocking) {
+    static void bcast(double* data, index_t count, MPI_Datatype type, int root,
+                      const mpi::Comm& comm, Panel& p, bool nonblocking) {
         if (comm.size() == 1 || count == 0) return;
         TESSERA_CHECK(count <= INT_MAX, "gemm: panel too large for one broadcast");
         if (nonblocking) {
             MPI_Request r;
-            TESSERA_MPI_CALL(MPI_Ibcast(data, static_cast<int>(count), MPI_DOUBLE, root, comm.get(), &r));
+            TESSERA_MPI_CALL(MPI_Ibcast(data, static_cast<int>(count), type, root, comm.get(), &r));
             p.requests.emplace_back(r);
         } else {
-            TESSERA_MPI_CALL(MPI_Bcast(data, static_cast<int>(count), MPI_DOUBLE, root, comm.get()));
+            TESSERA_MPI_CALL(MPI_Bcast(data, static_cast<int>(count), type, root, comm.get()));
         }
     }
 
@@ -163,7 +205,11 @@ void gemm(Transpose opa, Transpose opb, double alpha, const DistMatrix<double>& 
     const auto& b = bt ? *bt : B;
 
     const int nb = C.block();
-    const int width = options.panel > 0 ? options.panel : std::max(nb, (256 + nb - 1) / nb * nb);
+    // Auto panel: at least 256 wide; on a single rank (nothing to broadcast) the whole k.
+    const gindex_t whole_k = a.col_layout().blocks() * nb;
+    const int width = options.panel > 0 ? options.panel
+                      : comm.size() == 1 ? static_cast<int>(std::min<gindex_t>(whole_k, INT_MAX / nb * nb))
+                                         : std::max(nb, (256 + nb - 1) / nb * nb);
     Summa summa(alpha, a, b, C, width / nb);
     const BlasThreads blas(omp_get_max_threads());
     std::array<Panel, 2> panel;

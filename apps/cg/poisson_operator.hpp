@@ -4,15 +4,18 @@
 // It lives with the app (not in linalg, which must not depend on grid; stencil may adopt it).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <span>
 
 #include <tessera/core/error.hpp>
+#include <tessera/core/exact_sum.hpp>
 #include <tessera/core/timer.hpp>
 #include <tessera/grid/cart_decomp.hpp>
 #include <tessera/grid/field.hpp>
 #include <tessera/grid/halo_exchange.hpp>
+#include <tessera/linalg/reduce.hpp>
 
 namespace tessera::cg_app {
 
@@ -58,17 +61,11 @@ public:
     double spacing(int d) const noexcept { return h_[d]; }
 
     /// Collective over comm(): y = -lap_h x.
-    void apply(std::span<const double> x, std::span<double> y) {
-        {
-            ScopedTimer t("cg.poisson.copy");
-            scatter_in(x);
-        }
-        {
-            ScopedTimer t("cg.poisson.halo");
-            halo_.exchange(u_);
-        }
-        ScopedTimer t("cg.poisson.stencil");
-        stencil(y);
+    void apply(std::span<const double> x, std::span<double> y) { apply_impl(x, y, nullptr); }
+    /// Collective over comm(): y = -lap_h x, and adds the x-line chunk sums of x . y to `dot`
+    /// (the same chunks and kernel as linalg::dot, so the same bits), saving CG a pass.
+    void apply_dot(std::span<const double> x, std::span<double> y, ExactSum& dot) {
+        apply_impl(x, y, &dot);
     }
 
     /// Local: the constant diagonal 2 sum_d 1/h_d^2.
@@ -102,55 +99,110 @@ private:
         return procs;
     }
 
-    // Copies the owned values of x into the field (whose ghosts the halo exchange fills).
-    void scatter_in(std::span<const double> x) {
-        auto v = u_.view();
-        const auto& b = decomp_.owned_box();
-        const index_t lines = size_ / n_[0];
-#pragma omp parallel for schedule(static)
-        for (index_t line = 0; line < lines; ++line) {
-            double* row = row_ptr(v, b, line);
-            const double* src = x.data() + line * n_[0];
-#pragma omp simd
-            for (index_t i = 0; i < n_[0]; ++i) row[b.lo[0] + i] = src[i];
+    // Lines (j[, k]) on the edge of the owned box read ghost rows; the others read only x.
+    bool boundary_line(index_t line) const {
+        const index_t j = line % n_[1];
+        if (j == 0 || j == n_[1] - 1) return true;
+        if constexpr (Dim == 3) {
+            const index_t k = line / n_[1];
+            return k == 0 || k == n_[2] - 1;
         }
+        return false;
     }
 
-    void stencil(std::span<double> y) const {
-        const auto v = u_.view();
-        const auto& b = decomp_.owned_box();
+    // Reads x in place; only the boundary lines are copied into the field, whose halo
+    // exchange then fills the ghost rows (zero beyond the domain: Dirichlet). The interior
+    // lines are computed while the halo messages travel.
+    void apply_impl(std::span<const double> x, std::span<double> y, ExactSum* dot) {
         const index_t lines = size_ / n_[0];
-        const double diag = diag_, cx = c_[0], cy = c_[1];
-        [[maybe_unused]] const double cz = Dim == 3 ? c_[2] : 0.0;
-#pragma omp parallel for schedule(static)
-        for (index_t line = 0; line < lines; ++line) {
-            const index_t j = b.lo[1] + line % n_[1];
-            double* out = y.data() + line * n_[0] - b.lo[0];
-            if constexpr (Dim == 2) {
-                const double* u = v.row(j);
-                const double* s = v.row(j - 1);
-                const double* n = v.row(j + 1);
-#pragma omp simd
-                for (index_t i = b.lo[0]; i < b.hi[0]; ++i)
-                    out[i] = diag * u[i] - cx * (u[i - 1] + u[i + 1]) - cy * (s[i] + n[i]);
-            } else {
-                const index_t k = b.lo[2] + line / n_[1];
-                const double* u = v.row(j, k);
-                const double* s = v.row(j - 1, k);
-                const double* n = v.row(j + 1, k);
-                const double* d = v.row(j, k - 1);
-                const double* t = v.row(j, k + 1);
-#pragma omp simd
-                for (index_t i = b.lo[0]; i < b.hi[0]; ++i)
-                    out[i] = diag * u[i] - cx * (u[i - 1] + u[i + 1]) - cy * (s[i] + n[i]) -
-                             cz * (d[i] + t[i]);
+        {
+            ScopedTimer t("cg.poisson.pack");
+            auto v = u_.view();
+            for (index_t line = 0; line < lines; ++line)
+                if (boundary_line(line))
+                    std::copy(x.data() + line * n_[0], x.data() + (line + 1) * n_[0], row_ptr(v, line));
+        }
+        halo_.start(u_);
+        {
+            ScopedTimer t("cg.poisson.stencil");
+            sweep(x, y, dot, false);
+        }
+        {
+            ScopedTimer t("cg.poisson.halo");
+            halo_.finish(u_);
+        }
+        ScopedTimer t("cg.poisson.stencil");
+        sweep(x, y, dot, true);
+    }
+
+    // The stencil on the boundary lines (`boundary`) or on the others.
+    void sweep(std::span<const double> x, std::span<double> y, ExactSum* dot, bool boundary) const {
+        const index_t lines = size_ / n_[0], n0 = n_[0];
+        const auto v = u_.view();
+#pragma omp parallel
+        {
+            ExactSum mine;
+#pragma omp for schedule(static) nowait
+            for (index_t line = 0; line < lines; ++line) {
+                if (boundary_line(line) != boundary) continue;
+                // Neighbour lines: from x inside the owned box, else the field's ghost rows.
+                auto neighbour = [&](int axis, int side) -> const double* {
+                    const index_t j = line % n_[1], k = Dim == 3 ? line / n_[1] : 0;
+                    const index_t jj = j + (axis == 1 ? side : 0), kk = k + (axis == 2 ? side : 0);
+                    const bool inside = jj >= 0 && jj < n_[1] && (Dim == 2 || (kk >= 0 && kk < n_[Dim - 1]));
+                    if (inside) return x.data() + (jj + kk * n_[1]) * n0;
+                    return row_ptr(v, j, k, axis, side);
+                };
+                const double* u = x.data() + line * n0;
+                double* out = y.data() + line * n0;
+                if constexpr (Dim == 2) {
+                    line_kernel(out, u, neighbour(1, -1), neighbour(1, 1), nullptr, nullptr, n0);
+                } else {
+                    line_kernel(out, u, neighbour(1, -1), neighbour(1, 1), neighbour(2, -1),
+                                neighbour(2, 1), n0);
+                }
+                if (dot) mine.add(linalg::chunk_dot(u, out, n0));
+            }
+            if (dot) {
+#pragma omp critical(tessera_cg_poisson_dot)
+                dot->add(mine);
             }
         }
     }
 
-    double* row_ptr(const View<double, Dim>& v, const Box<Dim>& b, index_t line) const {
+    // One x-line: out = diag u - cx (left + right) - cy (s + n) [- cz (d + t)], with zero
+    // (Dirichlet) values beyond both ends of the line.
+    void line_kernel(double* out, const double* u, const double* s, const double* n,
+                     const double* d, const double* t, index_t n0) const {
+        const double diag = diag_, cx = c_[0], cy = c_[1];
+        [[maybe_unused]] const double cz = Dim == 3 ? c_[2] : 0.0;
+        auto point = [&](index_t i, double left, double right) {
+            double r = diag * u[i] - cx * (left + right) - cy * (s[i] + n[i]);
+            if constexpr (Dim == 3) r -= cz * (d[i] + t[i]);
+            return r;
+        };
+        if (n0 == 1) {
+            out[0] = point(0, 0.0, 0.0);
+            return;
+        }
+        out[0] = point(0, 0.0, u[1]);
+#pragma omp simd
+        for (index_t i = 1; i < n0 - 1; ++i) out[i] = point(i, u[i - 1], u[i + 1]);
+        out[n0 - 1] = point(n0 - 1, u[n0 - 2], 0.0);
+    }
+
+    // Field row of local line `line` (x index 0 at row[0]: axis 0 is never split).
+    double* row_ptr(const View<double, Dim>& v, index_t line) const {
+        const auto& b = decomp_.owned_box();
         if constexpr (Dim == 2) return v.row(b.lo[1] + line);
         else return v.row(b.lo[1] + line % n_[1], b.lo[2] + line / n_[1]);
+    }
+    // Field row next to local line (j, k) across `side` of `axis` (a ghost row).
+    const double* row_ptr(const ConstView<double, Dim>& v, index_t j, index_t k, int axis, int side) const {
+        const auto& b = decomp_.owned_box();
+        const index_t gj = b.lo[1] + j + (axis == 1 ? side : 0);
+        if constexpr (Dim == 2) return v.row(gj);
+        else return v.row(gj, b.lo[2] + k + (axis == 2 ? side : 0));
     }
 
     grid::CartDecomp<Dim> decomp_;

@@ -154,3 +154,30 @@ TEST(CgPoisson, HistoryIsBitwiseIdenticalForAnyRanksLayoutsAndThreads) {
     }
     omp_set_num_threads(2);
 }
+
+namespace {
+// The same operator without apply_dot(): cg() then takes the unfused path.
+template <int Dim>
+struct Unfused {
+    PoissonOperator<Dim>& op;
+    const mpi::Comm& comm() const { return op.comm(); }
+    index_t local_size() const { return op.local_size(); }
+    index_t chunk() const { return op.chunk(); }
+    void apply(std::span<const double> x, std::span<double> y) { op.apply(x, y); }
+    void diagonal(std::span<double> d) const { op.diagonal(d); }
+};
+}  // namespace
+
+TEST(CgPoisson, FusedApplyDotGivesTheSameBitsAsSeparatePasses) {
+    PoissonOperator<3> op(world(), {12, 10, 9});
+    std::vector<double> b(static_cast<std::size_t>(op.local_size()));
+    op.fill(std::span<double>(b), source<3>);
+    std::vector<double> x1(b.size(), 0.0), x2(b.size(), 0.0);
+    const CgOptions opt{.tol = 1e-9, .max_iter = 40};
+    const auto fused = cg(op, b, x1, opt);
+    Unfused<3> plain{op};
+    const auto unfused = cg(plain, b, x2, opt);
+    EXPECT_GT(fused.iterations, 5);
+    EXPECT_EQ(fused.history, unfused.history);
+    EXPECT_EQ(x1, x2);
+}

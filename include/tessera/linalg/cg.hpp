@@ -44,7 +44,9 @@ struct CgResult {
 /// - comm(): the communicator over which local parts make up the global vector;
 /// - local_size(): local vector length; chunk(): the reproducibility chunk (reduce.hpp);
 /// - apply(x, y): y = A x, collective over comm();
-/// - diagonal(d): d = diag(A) (local), used by the Jacobi preconditioner.
+/// - diagonal(d): d = diag(A) (local), used by the Jacobi preconditioner;
+/// - optionally apply_dot(x, y, acc): apply() that also adds the chunk sums of x . y to the
+///   ExactSum `acc` (local part only), sparing CG a pass over x and y for p^T A p.
 template <class Op>
 concept CgOperator = requires(Op& op, std::span<const double> x, std::span<double> y) {
     { op.comm() } -> std::convertible_to<const mpi::Comm&>;
@@ -71,6 +73,22 @@ void cg_norms(const mpi::Comm& comm, std::span<const double> r, std::span<const 
 std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const double> diag);
 [[noreturn]] void throw_not_spd(double pap, int iteration);
 }  // namespace detail
+
+/// Collective over `comm`: y = A x and returns x . y (reproducible), fused when the operator
+/// offers apply_dot().
+template <class Op>
+double apply_and_dot(Op& op, std::span<const double> x, std::span<double> y, const mpi::Comm& comm,
+                     index_t chunk) {
+    if constexpr (requires(ExactSum& acc) { op.apply_dot(x, y, acc); }) {
+        ExactSum acc;
+        op.apply_dot(x, y, acc);
+        acc.allreduce(comm);
+        return acc.round();
+    } else {
+        op.apply(x, y);
+        return dot(comm, x, y, chunk);
+    }
+}
 
 /// Collective over op.comm(): solves A x = b by (preconditioned) conjugate gradients from the
 /// initial guess in x. Stops when ||r_k|| <= tol ||b||, or after max_iter iterations
@@ -112,8 +130,7 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, const CgOpti
     detail::cg_direction(0.0, r, dinv, p);
     int k = 0;
     while (std::sqrt(rr) > options.tol * bnorm && k < options.max_iter) {
-        op.apply(p, ap);
-        const double pap = dot(comm, p, ap, chunk);
+        const double pap = apply_and_dot(op, p, ap, comm, chunk);
         if (!(pap > 0.0)) detail::throw_not_spd(pap, k + 1);
         const double alpha = rz / pap;
         ExactSum rr_acc, rz_acc;

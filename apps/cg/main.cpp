@@ -152,10 +152,11 @@ int run(Runtime& runtime, const CgConfig& cfg) {
     const double per_iter = seconds / iters;
     const double flops_per_unknown = (1 + 3 * Dim) + 10 + (jacobi ? 4 : 0);
     const double gflops = flops_per_unknown * static_cast<double>(unknowns) / per_iter * 1e-9;
-    // Traffic an iteration must move per unknown (8-byte words, write-allocate counted as the
-    // triad does): apply p -> Ap (read 1, write 2), p.Ap (2), x += a p, r -= a Ap with r.r
-    // (read 4, write 2), p = z + beta p (read 2, write 1); Jacobi reads diag^-1 twice more.
-    const double bytes_per_unknown = 8.0 * (3 + 2 + 6 + 3 + (jacobi ? 2 : 0));
+    // Traffic an iteration must move per unknown, in 8-byte words with write-allocate counted
+    // as the triad does: Ap = A p with p.Ap fused (read p, write Ap + its allocate: 3),
+    // x += a p and r -= a Ap with r.r fused (read 4, write 2), p = z + beta p (read 2, write 1);
+    // Jacobi reads diag^-1 twice more. Ghost rows and reductions are O(surface), ignored.
+    const double bytes_per_unknown = 8.0 * (3 + 6 + 3 + (jacobi ? 2 : 0));
     const double bytes = bytes_per_unknown * static_cast<double>(unknowns);
 
     log::info("cg: ", res.iterations, " iterations, ", res.converged ? "converged" : "NOT converged",

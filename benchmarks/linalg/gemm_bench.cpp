@@ -158,7 +158,17 @@ int main(int argc, char** argv) {
 #ifdef TESSERA_BENCH_SCALAPACK
         Cblacs_gridexit(ctxt);
 #endif
+        // Ratios within each repetition (neighbouring measurements share the machine's load).
+        auto ratio = [](const std::vector<double>& x, const std::vector<double>& y) {
+            std::vector<double> r;
+            for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) r.push_back(x[i] / y[i]);
+            return median(r);
+        };
         if (world.rank() == 0) {
+            std::printf("median per-repetition ratios: local %.1f%%, distributed %.1f%%", 100 * ratio(mine_one, ref_one),
+                        100 * ratio(mine, ref_all));
+            if (!scal.empty()) std::printf(", tessera / pdgemm %.2f", ratio(mine, scal));
+            std::printf("\n");
             std::printf("n = %d, nb = %d, grid %d x %d, %d rank(s) x %d thread(s); medians of %d:\n", n, nb,
                         grid.rows(), grid.cols(), runtime.size(), runtime.threads(), reps);
             std::printf("  local:       tessera 1 rank x 1 thread %.1f vs OpenBLAS 1 thread %.1f GFLOP/s: %.1f%%\n",

@@ -17,6 +17,7 @@ DenseOperator::DenseOperator(const DistMatrix<double>& A) : A_(&A) {
                       "DenseOperator: the matrix is " << A.rows() << " x " << A.cols()
                                                       << ", not square");
     TESSERA_CHECK_ALL(g.comm(), A.rows() <= INT_MAX, "DenseOperator: matrix too large");
+    pieces_.resize(static_cast<std::size_t>(A.rows()));
     full_.resize(static_cast<std::size_t>(A.rows()));
     xcols_.resize(static_cast<std::size_t>(A.local_cols()));
     partial_.resize(static_cast<std::size_t>(A.local_rows()));
@@ -31,14 +32,13 @@ void DenseOperator::apply(std::span<const double> x, std::span<double> y) {
     const auto& A = *A_;
     const auto& g = A.grid();
     // Gather the whole x down the process column (pieces in process-row order), then unpack.
-    std::vector<double> pieces(full_.size());
     TESSERA_MPI_CALL(MPI_Allgatherv(x.data(), static_cast<int>(A.local_rows()), MPI_DOUBLE,
-                                    pieces.data(), counts_.data(), displs_.data(), MPI_DOUBLE,
+                                    pieces_.data(), counts_.data(), displs_.data(), MPI_DOUBLE,
                                     g.col_comm().get()));
     for (int p = 0; p < g.rows(); ++p)
         for (index_t l = 0; l < counts_[static_cast<std::size_t>(p)]; ++l)
             full_[static_cast<std::size_t>(A.row_layout().global(l, p))] =
-                pieces[static_cast<std::size_t>(displs_[static_cast<std::size_t>(p)] + l)];
+                pieces_[static_cast<std::size_t>(displs_[static_cast<std::size_t>(p)] + l)];
     for (index_t lj = 0; lj < A.local_cols(); ++lj)
         xcols_[static_cast<std::size_t>(lj)] = full_[static_cast<std::size_t>(A.global_col(lj))];
     std::fill(partial_.begin(), partial_.end(), 0.0);

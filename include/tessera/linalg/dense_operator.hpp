@@ -34,7 +34,7 @@ public:
 
 private:
     const DistMatrix<double>* A_;
-    std::vector<double> full_, xcols_, partial_;
+    std::vector<double> pieces_, full_, xcols_, partial_;
     std::vector<int> counts_, displs_;
 };
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -32,6 +33,27 @@ TEST(ExactSumMpi, AllreduceEqualsTheSerialSum) {
     }
     mine.allreduce(w);
     EXPECT_EQ(mine.round(), serial.round());
+}
+
+TEST(ExactSumMpi, SeveralAccumulatorsInOneMessage) {
+    const auto& w = world();
+    std::array<ExactSum, 3> both;
+    ExactSum a, b, c;
+    for (gindex_t i = w.rank(); i < 3000; i += w.size()) {
+        both[0].add(value(i));
+        a.add(value(i));
+        both[1].add(-value(2 * i));
+        b.add(-value(2 * i));
+    }
+    both[2].add(std::nan(""));
+    c.add(std::nan(""));
+    ExactSum::allreduce(w, both);
+    a.allreduce(w);
+    b.allreduce(w);
+    c.allreduce(w);
+    EXPECT_EQ(both[0].round(), a.round());
+    EXPECT_EQ(both[1].round(), b.round());
+    EXPECT_TRUE(std::isnan(both[2].round()));
 }
 
 TEST(Reduce, DotIsBitwiseIndependentOfRanksAndThreads) {

@@ -33,6 +33,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <span>
+#include <vector>
 
 #include "tessera/core/mpi.hpp"
 
@@ -102,19 +104,15 @@ public:
     /// Collective over `comm`: replaces this accumulator on every rank by the exact sum of all
     /// ranks' accumulators (an integer MPI_SUM of the limbs, so the result is independent of
     /// the reduction order).
-    void allreduce(const mpi::Comm& comm) {
-        normalize();
-        std::array<std::int64_t, kDigits + 3> buf{};
-        for (int i = 0; i < kDigits; ++i) buf[i] = limb_[i];
-        buf[kDigits] = nan_;
-        buf[kDigits + 1] = pos_inf_;
-        buf[kDigits + 2] = neg_inf_;
+    void allreduce(const mpi::Comm& comm) { allreduce(comm, std::span<ExactSum>(this, 1)); }
+
+    /// Collective over `comm`: allreduce() of several accumulators in one message.
+    static void allreduce(const mpi::Comm& comm, std::span<ExactSum> sums) {
+        constexpr std::size_t stride = kDigits + 3;
+        std::vector<std::int64_t> buf(stride * sums.size());
+        for (std::size_t s = 0; s < sums.size(); ++s) sums[s].pack(buf.data() + s * stride);
         mpi::allreduce(comm, std::span<std::int64_t>(buf), MPI_SUM);
-        for (int i = 0; i < kDigits; ++i) limb_[i] = buf[i];
-        nan_ = buf[kDigits];
-        pos_inf_ = buf[kDigits + 1];
-        neg_inf_ = buf[kDigits + 2];
-        pending_ = 1;
+        for (std::size_t s = 0; s < sums.size(); ++s) sums[s].unpack(buf.data() + s * stride);
     }
 
     /// Local: the exact sum rounded to the nearest double (ties to even).
@@ -171,6 +169,20 @@ private:
     static int count_leading_zeros(Uint128 v) noexcept {
         const auto hi = static_cast<std::uint64_t>(v >> 64);
         return hi != 0 ? std::countl_zero(hi) : 64 + std::countl_zero(static_cast<std::uint64_t>(v));
+    }
+    void pack(std::int64_t* buf) noexcept {
+        normalize();
+        for (int i = 0; i < kDigits; ++i) buf[i] = limb_[i];
+        buf[kDigits] = nan_;
+        buf[kDigits + 1] = pos_inf_;
+        buf[kDigits + 2] = neg_inf_;
+    }
+    void unpack(const std::int64_t* buf) noexcept {
+        for (int i = 0; i < kDigits; ++i) limb_[i] = buf[i];
+        nan_ = buf[kDigits];
+        pos_inf_ = buf[kDigits + 1];
+        neg_inf_ = buf[kDigits + 2];
+        pending_ = 1;  // limbs now hold sums of normalized digits over the ranks
     }
     void add_special(double x) noexcept {
         if (std::isnan(x)) ++nan_;

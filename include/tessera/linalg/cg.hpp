@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <concepts>
 #include <span>
@@ -133,16 +134,15 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, const CgOpti
         const double pap = apply_and_dot(op, p, ap, comm, chunk);
         if (!(pap > 0.0)) detail::throw_not_spd(pap, k + 1);
         const double alpha = rz / pap;
-        ExactSum rr_acc, rz_acc;
-        detail::cg_update(alpha, p, ap, x, r, dinv, chunk, rr_acc, rz_acc);
+        std::array<ExactSum, 2> acc;  // r.r and r.z
+        detail::cg_update(alpha, p, ap, x, r, dinv, chunk, acc[0], acc[1]);
         {
             ScopedTimer t("linalg.cg.allreduce");
-            rr_acc.allreduce(comm);
-            if (!dinv.empty()) rz_acc.allreduce(comm);
+            ExactSum::allreduce(comm, std::span<ExactSum>(acc.data(), dinv.empty() ? 1 : 2));
         }
         const double rz_old = rz;
-        rr = rr_acc.round();
-        rz = dinv.empty() ? rr : rz_acc.round();
+        rr = acc[0].round();
+        rz = dinv.empty() ? rr : acc[1].round();
         ++k;
         result.history.push_back(std::sqrt(rr) / bnorm);
         detail::cg_direction(rz / rz_old, r, dinv, p);

@@ -120,13 +120,17 @@ int run(Runtime& runtime, const CgConfig& cfg) {
     std::vector<double> b(n), x(n, 0.0), u(n);
     op.fill(std::span<double>(b), source<Dim>);
     op.fill(std::span<double>(u), exact<Dim>);
-    const linalg::CgOptions opt{.tol = cfg.tol,
+    linalg::CgOptions opt{.tol = cfg.tol,
                                 .max_iter = cfg.max_iter,
                                 .precond = cfg.precond == "jacobi" ? linalg::Preconditioner::jacobi
                                                                    : linalg::Preconditioner::none};
+    // Progress against the iteration limit: the ETA is an upper bound.
+    Progress progress("cg", cfg.max_iter, "iterations");
+    opt.monitor = [&](int k, double) { progress.update(k); };
     world.barrier();
     const double t0 = MPI_Wtime();
     const auto res = linalg::cg(op, b, x, opt);
+    progress.finish();
     const double seconds = mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX);
 
     double err = 0, umax = 0;

@@ -95,6 +95,19 @@ TEST(CgDense, NegativeCurvatureIsACollectiveError) {
     EXPECT_THROW(cg(pb.op, pb.b, pb.x, {.precond = Preconditioner::jacobi}), CollectiveError);
 }
 
+TEST(CgDense, MonitorSeesEveryIterationsResidual) {
+    ProcessGrid2D g(world());
+    Problem pb(g, 30, 4, spd);
+    std::vector<double> seen;
+    CgOptions opt{.tol = 1e-10, .max_iter = 100};
+    opt.monitor = [&](int k, double rel) {
+        EXPECT_EQ(k, static_cast<int>(seen.size()) + 1);
+        seen.push_back(rel);
+    };
+    const auto res = cg(pb.op, pb.b, pb.x, opt);
+    EXPECT_EQ(seen, std::vector<double>(res.history.begin() + 1, res.history.end()));
+}
+
 TEST(CgDense, BadOptionsAndZeroRightHandSide) {
     ProcessGrid2D g(world());
     Problem pb(g, 10, 2, spd);

@@ -12,6 +12,7 @@
 #include <array>
 #include <cmath>
 #include <concepts>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct CgOptions {
     double tol = 1e-8;        ///< stop when ||r_k|| <= tol * ||b|| (2-norms); must be > 0
     int max_iter = 1000;      ///< iteration limit (>= 0)
     Preconditioner precond = Preconditioner::none;
+    /// Called on every rank after each iteration with (iteration, ||r|| / ||b||); local, so it
+    /// must not communicate (progress reports, logging). Empty: nothing is called.
+    std::function<void(int, double)> monitor = nullptr;
 };
 
 struct CgResult {
@@ -145,6 +149,7 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, const CgOpti
         rz = dinv.empty() ? rr : acc[1].round();
         ++k;
         result.history.push_back(std::sqrt(rr) / bnorm);
+        if (options.monitor) options.monitor(k, result.history.back());
         detail::cg_direction(rz / rz_old, r, dinv, p);
     }
     result.iterations = k;

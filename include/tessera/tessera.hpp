@@ -16,6 +16,7 @@
 #include "tessera/montecarlo/blocks.hpp"
 #include "tessera/montecarlo/ep.hpp"
 #include "tessera/montecarlo/estimators.hpp"
+#include "tessera/montecarlo/ising.hpp"
 #include "tessera/montecarlo/pi.hpp"
 #include "tessera/montecarlo/pricing.hpp"
 #include "tessera/montecarlo/rng.hpp"

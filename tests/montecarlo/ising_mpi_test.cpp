@@ -1,0 +1,67 @@
+// The distributed checkerboard Metropolis chain: the same chain on any layout, and agreement
+// with Onsager's exact infinite-lattice results.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+
+#include <tessera/core/error.hpp>
+#include <tessera/montecarlo/ising.hpp>
+
+#include "support/mpi_test.hpp"
+
+using namespace tessera;
+using namespace tessera::montecarlo;
+using tessera::testing::world;
+
+TEST(IsingChain, SameOnEveryLayout) {
+    const std::array<gindex_t, 2> cells{32, 16};
+    const double t = 2.3;  // near Tc: many flips, many random numbers used
+    const auto self = world().split(world().rank(), 0);
+    omp_set_num_threads(1);
+    const auto ref = run_ising(self, cells, t, 5, 25, 77);
+    const int p = world().size();
+    for (int threads : {1, 2}) {
+        omp_set_num_threads(threads);
+        for (std::array<int, 2> procs : {std::array<int, 2>{0, 0}, {p, 1}, {1, p}}) {
+            const auto run = run_ising(world(), cells, t, 5, 25, 77, procs);
+            EXPECT_EQ(run.energy, ref.energy) << threads << " threads, procs " << procs[0] << "x" << procs[1];
+            EXPECT_EQ(run.abs_magnetization, ref.abs_magnetization);
+            EXPECT_EQ(run.fingerprint, ref.fingerprint);
+        }
+    }
+    // A different seed gives a different chain.
+    EXPECT_NE(run_ising(world(), cells, t, 5, 25, 78).fingerprint, ref.fingerprint);
+}
+
+TEST(IsingChain, RejectsBadInputOnEveryRank) {
+    EXPECT_THROW(IsingLattice(world(), {31, 16}, 2.0, 1), CollectiveError);
+    EXPECT_THROW(IsingLattice(world(), {32, 16}, 0.0, 1), CollectiveError);
+    EXPECT_THROW(run_ising(world(), {32, 16}, 2.0, 0, 0, 1), CollectiveError);
+}
+
+// 64 x 64, 2000 measured sweeps in 20 batches. Finite-size allowances (stated, L = 64): away
+// from Tc the correlation length is a few sites, so the finite lattice differs from the
+// infinite one by far less than 0.002 in e and in |M| below Tc; above Tc the exact |M| is 0 but a
+// finite lattice has <|M|> ~ sqrt(chi T / N) ~ 1/L: allowance 3/L.
+class IsingPhysics : public ::testing::TestWithParam<double> {};
+
+TEST_P(IsingPhysics, AgreesWithOnsager) {
+    const double t = GetParam();
+    const gindex_t l = 64;
+    omp_set_num_threads(2);
+    const auto run = run_ising(world(), {l, l}, t, 200, 2000, 12345);
+    const auto est = ising_estimates(run.energy, run.abs_magnetization, l * l, t, 20);
+    const double e_exact = onsager_energy(t), m_exact = onsager_magnetization(t);
+    const double m_allowance = t < onsager_critical_temperature() ? 0.002 : 3.0 / l;
+    EXPECT_LE(std::abs(est.energy.value - e_exact), 4 * est.energy.std_error + 0.002)
+        << "e = " << est.energy.value << " +- " << est.energy.std_error << ", exact " << e_exact;
+    EXPECT_LE(std::abs(est.abs_magnetization.value - m_exact), 4 * est.abs_magnetization.std_error + m_allowance)
+        << "|M| = " << est.abs_magnetization.value << " +- " << est.abs_magnetization.std_error
+        << ", exact " << m_exact;
+    EXPECT_GT(est.energy.std_error, 0.0);
+    EXPECT_GT(est.specific_heat.value, 0.0);
+    EXPECT_GT(est.susceptibility.value, 0.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(BelowAndAboveTc, IsingPhysics, ::testing::Values(1.5, 3.5));

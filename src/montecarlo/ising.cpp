@@ -1,6 +1,7 @@
 // Checkerboard Metropolis for the 2D Ising model, its measurements and Onsager's exact results.
 #include "tessera/montecarlo/ising.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -151,12 +152,10 @@ IsingEstimates ising_estimates(std::span<const double> energy, std::span<const d
     return r;
 }
 
-IsingRun run_ising(const mpi::Comm& comm, const std::array<gindex_t, 2>& cells, double temperature,
-                   int thermalize, int sweeps, std::uint64_t seed, std::array<int, 2> procs,
-                   Progress* progress) {
+IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, Progress* progress) {
+    const auto& comm = lattice.decomp().comm();
     TESSERA_CHECK_ALL(comm, thermalize >= 0, "--thermalize must not be negative, got " << thermalize);
     TESSERA_CHECK_ALL(comm, sweeps > 0, "--sweeps must be positive, got " << sweeps);
-    IsingLattice lattice(comm, cells, temperature, seed, procs);
     IsingRun run;
     run.energy.reserve(static_cast<std::size_t>(sweeps));
     run.abs_magnetization.reserve(static_cast<std::size_t>(sweeps));
@@ -172,6 +171,14 @@ IsingRun run_ising(const mpi::Comm& comm, const std::array<gindex_t, 2>& cells, 
     }
     run.fingerprint = lattice.fingerprint();
     return run;
+}
+
+std::optional<IsingAllowance> ising_allowance(const std::array<gindex_t, 2>& cells, double temperature) {
+    const double tc = onsager_critical_temperature();
+    if (std::abs(temperature - tc) < 0.3) return std::nullopt;
+    const auto l = static_cast<double>(std::min(cells[0], cells[1]));
+    const double away = 0.002 + 4.0 / (l * l);
+    return IsingAllowance{away, temperature < tc ? away : 3.0 / l};
 }
 
 }  // namespace tessera::montecarlo

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -98,9 +99,20 @@ struct IsingRun {
     std::uint64_t fingerprint = 0;
 };
 
-/// Collective over `comm`: `thermalize` sweeps, then `sweeps` measured sweeps.
-IsingRun run_ising(const mpi::Comm& comm, const std::array<gindex_t, 2>& cells, double temperature,
-                   int thermalize, int sweeps, std::uint64_t seed, std::array<int, 2> procs = {},
-                   Progress* progress = nullptr);
+/// Collective over the lattice's communicator: `thermalize` sweeps, then `sweeps` measured
+/// sweeps (energy and |M| per site after each). Throws CollectiveError when thermalize < 0 or
+/// sweeps <= 0.
+IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, Progress* progress = nullptr);
+
+/// How far the measured energy and |M| per site of an L x M lattice at `temperature` may be
+/// from Onsager's infinite-lattice values beyond the statistical error (finite-size
+/// allowance). Away from Tc (|T - Tc| >= 0.3) the correlation length is a few sites and
+/// corrections fall fast with L: 0.002 + 4/L^2 for e, and for |M| below Tc; above Tc the
+/// finite lattice keeps <|M|> ~ sqrt(chi T / N) ~ 1/L, allowance 3/L. Near Tc no allowance is
+/// stated (std::nullopt): finite-size effects dominate there.
+struct IsingAllowance {
+    double energy = 0.0, abs_magnetization = 0.0;
+};
+std::optional<IsingAllowance> ising_allowance(const std::array<gindex_t, 2>& cells, double temperature);
 
 }  // namespace tessera::montecarlo

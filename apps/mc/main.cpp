@@ -3,12 +3,14 @@
 // Sample runs:  mpirun -np 2 tessera-mc pi --samples 100000000
 //               mpirun -np 2 tessera-mc option --style asian --payoff put --antithetic
 //               mpirun -np 2 tessera-mc ep --class A
+//               mpirun -np 4 tessera-mc ising --cells 128 128 --temperature 1.5
 //               tessera-mc --config data/mc/option.toml
 #include "mc.hpp"
 
 namespace {
 
-// Registers the options of every subcommand; returns the subcommands by name.
+// Registers the options of every subcommand (their long names are also the TOML keys, in a
+// table named after the subcommand).
 void add_options(tessera::AppOptions& options, mc::Config& cfg) {
     auto& app = options.cli();
     app.require_subcommand(1, 1);
@@ -32,6 +34,14 @@ void add_options(tessera::AppOptions& options, mc::Config& cfg) {
 
     auto* ep = app.add_subcommand("ep", "NAS Parallel Benchmarks EP kernel, verified")->fallthrough();
     ep->add_option("--class", cfg.ep_class, "Problem class: S, W, A, B, C or D");
+
+    auto* ising = app.add_subcommand("ising", "2D Ising model, checkerboard Metropolis")->fallthrough();
+    ising->add_option("--cells", cfg.cells, "Lattice size NX NY (even)")->expected(2);
+    ising->add_option("--procs", cfg.procs, "Process grid PX PY (0: let MPI choose)")->expected(2);
+    ising->add_option("--temperature", cfg.temperature, "Temperature T (J = k_B = 1)");
+    ising->add_option("--sweeps", cfg.sweeps, "Measured sweeps");
+    ising->add_option("--thermalize", cfg.thermalize, "Sweeps discarded before measuring");
+    ising->add_option("--batches", cfg.batches, "Batches for the batch-means errors");
 }
 
 }  // namespace
@@ -48,6 +58,7 @@ int main(int argc, char** argv) {
         tessera::log::info(runtime.layout_report());
         if (app.got_subcommand("pi")) return mc::run_pi(runtime, options, cfg);
         if (app.got_subcommand("option")) return mc::run_option(runtime, options, cfg);
-        return mc::run_ep(runtime, options, cfg);
+        if (app.got_subcommand("ep")) return mc::run_ep(runtime, options, cfg);
+        return mc::run_ising(runtime, options, cfg);
     });
 }

@@ -23,6 +23,7 @@ struct Config {
     std::string ep_class = "S";
     // ising
     std::vector<tessera::gindex_t> cells{64, 64};
+    std::vector<int> procs{0, 0};
     double temperature = 1.5;
     int sweeps = 2000, thermalize = 500, batches = 20;
 };
@@ -33,6 +34,7 @@ struct Config {
 int run_pi(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg);
 int run_option(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg);
 int run_ep(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg);
+int run_ising(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg);
 
 /// How far from a reference an estimate may be, in standard errors, before the self-check
 /// fails: generous, so a correct run fails about once in 1.7 million.

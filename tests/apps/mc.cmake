@@ -16,6 +16,9 @@ tessera_add_app_test(NAME apps.mc.option_european NP 2 EXIT 0 FILES out/mc/summa
 tessera_add_app_test(NAME apps.mc.option_config NP 2 EXIT 0 FILES out/mc/summary.json
   STDOUT "Asian \\(arithmetic\\) price" "geometric" "check: passed"
   COMMAND ${mc} option --config ${PROJECT_SOURCE_DIR}/data/mc/asian_put.toml --samples 20000)
+tessera_add_app_test(NAME apps.mc.ising NP 2 THREADS 1 EXIT 0 FILES out/mc/summary.json
+  STDOUT "energy per site" "1 x 2 process grid" "reference 0\\.98" "check: passed" "mc\\.ising\\.halo"
+  COMMAND ${mc} ising --cells 64 64 --temperature 1.5 --sweeps 1000 --thermalize 100)
 tessera_add_app_test(NAME apps.mc.ep_class_s NP 2 EXIT 0 FILES out/mc/summary.json
   STDOUT "EP class S" "\\(match\\)" "Mop/s" "check: passed"
   COMMAND ${mc} ep --class S)
@@ -28,6 +31,10 @@ foreach(case
     "maturity|--maturity must be positive|option;--maturity;-1"
     "style|--style|option;--style;bermudan"
     "class|--class must be one of|ep;--class;Q"
+    "temperature|--temperature must be positive|ising;--temperature;0"
+    "odd_cells|--cells must be even|ising;--cells;63;64"
+    "procs|process grid|ising;--procs;3;1"
+    "sweeps|--sweeps must be positive|ising;--sweeps;0"
     "no_subcommand|subcommand|--seed;3"
     "unknown_key|unknown config key|pi;--config;${PROJECT_SOURCE_DIR}/data/tests/unknown_key.toml")
   string(REPLACE "|" ";" parts "${case}")
@@ -64,3 +71,5 @@ mc_layout_tests(pi "estimate,stderr,ci95,convergence" pi --samples 100000 --seed
 mc_layout_tests(option "estimate,stderr,ci95,geometric,variance_reduction,convergence"
   option --style asian --monitoring 6 --antithetic --samples 20000)
 mc_layout_tests(ep "sx,sy,q" ep --class S)
+mc_layout_tests(ising "estimate,stderr,ci95,abs_magnetization,specific_heat,susceptibility,fingerprint"
+  ising --cells 32 32 --temperature 2.4 --sweeps 200 --thermalize 20 --seed 5)

@@ -135,7 +135,9 @@ EpTally ep_batch(gindex_t k) noexcept {
         even[p] = mulmod46(start, t.even[p]);
         odd[p] = mulmod46(start, t.odd[p]);
     }
-    std::int64_t counts[ep_annuli + 1] = {};  // the last bin collects rejected pairs
+    // Per-lane annulus counts (a rejected pair gets bin ep_annuli and matches none); int32 is
+    // ample for the 1024 chunks of a batch.
+    alignas(64) std::int32_t lane_counts[ep_annuli][lanes] = {};
     const std::uint64_t step = t.step;
     for (gindex_t c = 0; c < ep_batch_pairs / lanes; ++c) {
 #pragma omp simd aligned(even, odd, sx, sy, bin : 64)
@@ -151,16 +153,21 @@ EpTally ep_batch(gindex_t k) noexcept {
             const double gx = x1 * f, gy = x2 * f;
             sx[p] += accept ? gx : 0.0;
             sy[p] += accept ? gy : 0.0;
-            bin[p] = static_cast<int>(accept ? std::max(std::abs(gx), std::abs(gy)) : double{ep_annuli});
+            const double ax = std::abs(gx), ay = std::abs(gy);
+            const double far = ax > ay ? ax : ay;  // by value: std::max's reference is a branch
+            bin[p] = static_cast<int>(accept ? far : double{ep_annuli});
         }
-        for (int p = 0; p < lanes; ++p) ++counts[bin[p]];
+#pragma omp simd aligned(bin : 64)
+        for (int p = 0; p < lanes; ++p)
+            for (int b = 0; b < ep_annuli; ++b) lane_counts[b][p] += (bin[p] == b);
     }
     EpTally r;
     for (int p = 0; p < lanes; ++p) {
         r.sx += sx[p];
         r.sy += sy[p];
     }
-    std::copy(counts, counts + ep_annuli, r.q.begin());
+    for (int b = 0; b < ep_annuli; ++b)
+        for (int p = 0; p < lanes; ++p) r.q[static_cast<std::size_t>(b)] += lane_counts[b][p];
     return r;
 }
 

@@ -173,6 +173,42 @@ IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, Progress* 
     return run;
 }
 
+IsingRun run_ising_ref(const std::array<gindex_t, 2>& cells, double temperature, int thermalize,
+                       int sweeps, std::uint64_t seed) {
+    const gindex_t nx = cells[0], ny = cells[1];
+    std::vector<int> s(static_cast<std::size_t>(nx * ny), 1);
+    const auto at = [&](gindex_t i, gindex_t j) -> int& {
+        return s[static_cast<std::size_t>(((j + ny) % ny) * nx + (i + nx) % nx)];
+    };
+    IsingRun run;
+    for (int t = 0; t < thermalize + sweeps; ++t) {
+        for (int color = 0; color < 2; ++color)
+            for (gindex_t j = 0; j < ny; ++j)
+                for (gindex_t i = 0; i < nx; ++i) {
+                    if ((i + j) % 2 != color) continue;
+                    const int de = 2 * at(i, j) * (at(i - 1, j) + at(i + 1, j) + at(i, j - 1) + at(i, j + 1));
+                    const auto site = static_cast<std::uint64_t>(j * nx + i);
+                    if (de <= 0 || CounterRng(seed, site, static_cast<std::uint32_t>(t)).uniform() <
+                                       std::exp(-de / temperature))
+                        at(i, j) = -at(i, j);
+                }
+        if (t < thermalize) continue;
+        std::int64_t m = 0, bonds = 0;
+        for (gindex_t j = 0; j < ny; ++j)
+            for (gindex_t i = 0; i < nx; ++i) {
+                m += at(i, j);
+                bonds += at(i, j) * (at(i + 1, j) + at(i, j + 1));
+            }
+        const auto n = static_cast<double>(nx * ny);
+        run.energy.push_back(-static_cast<double>(bonds) / n);
+        run.abs_magnetization.push_back(std::abs(static_cast<double>(m)) / n);
+    }
+    for (gindex_t j = 0; j < ny; ++j)
+        for (gindex_t i = 0; i < nx; ++i)
+            if (at(i, j) > 0) run.fingerprint += mix(static_cast<std::uint64_t>(j * nx + i));
+    return run;
+}
+
 std::optional<IsingAllowance> ising_allowance(const std::array<gindex_t, 2>& cells, double temperature) {
     const double tc = onsager_critical_temperature();
     if (std::abs(temperature - tc) < 0.3) return std::nullopt;

@@ -34,6 +34,11 @@ TEST(IsingChain, SameOnEveryLayout) {
             EXPECT_EQ(run.fingerprint, ref.fingerprint);
         }
     }
+    // The plain whole-lattice oracle gives the same chain.
+    const auto plain = run_ising_ref(cells, t, 5, 25, 77);
+    EXPECT_EQ(plain.energy, ref.energy);
+    EXPECT_EQ(plain.abs_magnetization, ref.abs_magnetization);
+    EXPECT_EQ(plain.fingerprint, ref.fingerprint);
     // A different seed gives a different chain.
     IsingLattice other(world(), cells, t, 78);
     EXPECT_NE(run_ising(other, 5, 25).fingerprint, ref.fingerprint);

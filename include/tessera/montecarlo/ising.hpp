@@ -104,6 +104,12 @@ struct IsingRun {
 /// sweeps <= 0.
 IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, Progress* progress = nullptr);
 
+/// Local: the same chain computed plainly on one whole lattice (no decomposition, no halos,
+/// no threads, int spins, neighbours by modular indexing): the oracle for IsingLattice and
+/// run_ising(), which must match it exactly.
+IsingRun run_ising_ref(const std::array<gindex_t, 2>& cells, double temperature, int thermalize,
+                       int sweeps, std::uint64_t seed);
+
 /// How far the measured energy and |M| per site of an L x M lattice at `temperature` may be
 /// from Onsager's infinite-lattice values beyond the statistical error (finite-size
 /// allowance). Away from Tc (|T - Tc| >= 0.3) the correlation length is a few sites and

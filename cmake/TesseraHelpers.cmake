@@ -13,7 +13,9 @@ endif()
 # Warnings and CPU tuning on tessera's own targets only (never on users' targets).
 function(tessera_target_options target)
   target_compile_options(${target} PRIVATE
-    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow>)
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow>
+    # Same bits for any layout and between kernels and their _ref twins: no FMA contraction.
+    $<$<COMPILE_LANGUAGE:CXX>:-ffp-contract=off>)
   if(TESSERA_NATIVE)
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
   endif()

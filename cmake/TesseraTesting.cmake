@@ -65,14 +65,18 @@ endfunction()
 # tessera_add_app_test(NAME apps.<app>.<case> NP n [THREADS t] [EXIT code] [TIMEOUT s]
 #                      [STDOUT regex...] [STDERR regex...] [STDERR_COUNT "regex=count"...]
 #                      [NO_OUTPUT dir] [FILES path...] [WORKDIR dir] [MAX_SECONDS s]
-#                      [CHECK_SCRIPT file.py] COMMAND exe args...)
+#                      [CHECK_SCRIPT file.py] [SETUP_FILES path...] COMMAND exe args...)
 # Runs the command under mpirun through tests/support/run_app.py, which checks the exit code,
 # output patterns, and which files exist afterwards.
 function(tessera_add_app_test)
   cmake_parse_arguments(ARG "" "NAME;NP;THREADS;EXIT;TIMEOUT;NO_OUTPUT;WORKDIR;MAX_SECONDS;CHECK_SCRIPT"
-                        "STDOUT;STDERR;STDERR_COUNT;FILES;COMMAND;LABELS" ${ARGN})
-  if(NOT ARG_NP)
+                        "STDOUT;STDERR;STDERR_COUNT;FILES;SETUP_FILES;COMMAND;LABELS" ${ARGN})
+  if(NOT DEFINED ARG_NP)
     set(ARG_NP 1)
+  endif()
+  set(processors ${ARG_NP})
+  if(ARG_NP EQUAL 0)  # a driver script that launches mpirun itself, up to 4 ranks
+    set(processors 4)
   endif()
   if(NOT ARG_THREADS)
     set(ARG_THREADS 1)
@@ -97,6 +101,9 @@ function(tessera_add_app_test)
   foreach(r IN LISTS ARG_STDERR_COUNT)
     list(APPEND checks "--stderr-count=${r}")
   endforeach()
+  foreach(f IN LISTS ARG_SETUP_FILES)
+    list(APPEND checks --setup-file ${f})
+  endforeach()
   foreach(f IN LISTS ARG_FILES)
     list(APPEND checks --file ${f})
   endforeach()
@@ -113,6 +120,6 @@ function(tessera_add_app_test)
            COMMAND ${TESSERA_PYTHON} ${PROJECT_SOURCE_DIR}/tests/support/run_app.py ${checks}
                    -- ${ARG_COMMAND})
   set_tests_properties(${ARG_NAME} PROPERTIES
-    TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${ARG_NP} LABELS "app;${ARG_LABELS}"
+    TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${processors} LABELS "app;${ARG_LABELS}"
     ENVIRONMENT "${TESSERA_MPI_TEST_ENV};OMP_NUM_THREADS=${ARG_THREADS}")
 endfunction()

@@ -11,7 +11,15 @@
 #include <string>
 #include <vector>
 
-#include <tessera/tessera.hpp>
+#include <tessera/core/config.hpp>
+#include <tessera/core/error.hpp>
+#include <tessera/core/log.hpp>
+#include <tessera/core/mpi.hpp>
+#include <tessera/core/runtime.hpp>
+#include <tessera/montecarlo/ep.hpp>
+#include <tessera/montecarlo/ising.hpp>
+#include <tessera/montecarlo/pricing.hpp>
+#include <tessera/montecarlo/rng.hpp>
 
 namespace mcl = tessera::montecarlo;
 

@@ -1,6 +1,7 @@
 // Umbrella header for apps: every public tessera header. Library code includes what it uses.
 #pragma once
 
+#include "tessera/core/bandwidth.hpp"
 #include "tessera/core/box.hpp"
 #include "tessera/core/config.hpp"
 #include "tessera/core/error.hpp"
@@ -13,6 +14,14 @@
 #include "tessera/core/types.hpp"
 #include "tessera/core/version.hpp"
 #include "tessera/core/view.hpp"
+#include "tessera/grid/boundary.hpp"
+#include "tessera/grid/cart_decomp.hpp"
+#include "tessera/grid/field.hpp"
+#include "tessera/grid/halo_exchange.hpp"
+#include "tessera/io/field_io.hpp"
+#include "tessera/io/hdf5.hpp"
+#include "tessera/io/png.hpp"
+#include "tessera/io/xdmf.hpp"
 #include "tessera/montecarlo/blocks.hpp"
 #include "tessera/montecarlo/ep.hpp"
 #include "tessera/montecarlo/estimators.hpp"
@@ -20,3 +29,5 @@
 #include "tessera/montecarlo/pi.hpp"
 #include "tessera/montecarlo/pricing.hpp"
 #include "tessera/montecarlo/rng.hpp"
+#include "tessera/stencil/heat.hpp"
+#include "tessera/stencil/operators.hpp"

@@ -154,13 +154,19 @@ void AppOptions::parse(const mpi::Comm& comm, int argc, char** argv) {
                                          : ProgressMode::automatic);
 }
 
+void AppOptions::record(const std::string& key, nlohmann::json value) { recorded_[key] = std::move(value); }
+
 std::string AppOptions::resolved_toml() const {
-    return cli_->config_to_str(/*default_also=*/true, /*write_description=*/false);
+    // JSON scalars and flat arrays are valid TOML values.
+    std::string text;
+    const auto all = resolved();
+    for (const auto& [key, value] : all.items()) text += key + " = " + value.dump() + "\n";
+    return text;
 }
 
 nlohmann::json AppOptions::resolved() const {
     nlohmann::json out = nlohmann::json::object();
-    std::istringstream in(resolved_toml());
+    std::istringstream in(cli_->config_to_str(/*default_also=*/true, /*write_description=*/false));
     std::string line;
     // CLI11 writes one `key=value` line per option (value in TOML syntax); parse each on its
     // own so that a single odd value cannot hide the others.
@@ -190,6 +196,7 @@ nlohmann::json AppOptions::resolved() const {
             out[key] = line.substr(eq + 1);
         }
     }
+    for (const auto& [key, value] : recorded_.items()) out[key] = value;
     return out;
 }
 

@@ -25,11 +25,11 @@ const char* to_string(BoundaryKind kind) noexcept {
 
 template <class T, int Dim>
 void apply_boundaries(Field<T, Dim>& field, const std::type_identity_t<std::array<Boundary, Dim>>& bc,
-                      int width) {
+                      int width, int first_axis) {
     const auto& decomp = field.decomp();
     const auto storage = field.storage_box();
     auto v = field.view();
-    for (int d = 0; d < Dim; ++d) {
+    for (int d = first_axis; d < Dim; ++d) {
         if (bc[d].kind == BoundaryKind::periodic) continue;
         const double sign = bc[d].kind == BoundaryKind::dirichlet ? -1.0 : 1.0;
         const T offset = static_cast<T>(bc[d].kind == BoundaryKind::dirichlet ? 2.0 * bc[d].value : 0.0);
@@ -51,6 +51,7 @@ void apply_boundaries(Field<T, Dim>& field, const std::type_identity_t<std::arra
                             v(i, j) = static_cast<T>(offset + sign * v(mi, mj));
                         }
                 } else {
+#pragma omp parallel for schedule(static) if (slab.size() > (1 << 15))
                     for (gindex_t k = lo[2]; k < hi[2]; ++k)
                         for (gindex_t j = lo[1]; j < hi[1]; ++j)
                             for (gindex_t i = lo[0]; i < hi[0]; ++i) {
@@ -64,9 +65,9 @@ void apply_boundaries(Field<T, Dim>& field, const std::type_identity_t<std::arra
     }
 }
 
-template void apply_boundaries<double, 2>(Field<double, 2>&, const std::array<Boundary, 2>&, int);
-template void apply_boundaries<double, 3>(Field<double, 3>&, const std::array<Boundary, 3>&, int);
-template void apply_boundaries<float, 2>(Field<float, 2>&, const std::array<Boundary, 2>&, int);
-template void apply_boundaries<float, 3>(Field<float, 3>&, const std::array<Boundary, 3>&, int);
+template void apply_boundaries<double, 2>(Field<double, 2>&, const std::array<Boundary, 2>&, int, int);
+template void apply_boundaries<double, 3>(Field<double, 3>&, const std::array<Boundary, 3>&, int, int);
+template void apply_boundaries<float, 2>(Field<float, 2>&, const std::array<Boundary, 2>&, int, int);
+template void apply_boundaries<float, 3>(Field<float, 3>&, const std::array<Boundary, 3>&, int, int);
 
 }  // namespace tessera::grid

@@ -10,32 +10,21 @@ namespace tessera::grid {
 
 namespace {
 
-// Pointer to the first cell of row r of `box` (rows run over axes 1.., i is contiguous).
-template <class T, int Dim>
-T* row_of(const View<T, Dim>& v, const Box<Dim>& box, index_t r) {
-    if constexpr (Dim == 2) {
-        return &v(box.lo[0], box.lo[1] + r);
-    } else {
-        const index_t ny = box.extent(1);
-        return &v(box.lo[0], box.lo[1] + r % ny, box.lo[2] + r / ny);
-    }
-}
-
 // Large faces (3D) are worth a thread team; small ones are not.
 constexpr gindex_t kThreadedCopy = 1 << 15;
 
 template <class T, int Dim>
 void pack(const ConstView<T, Dim>& v, const Box<Dim>& box, T* buf) {
-    const index_t n = box.extent(0), rows = box.size() / n;
+    const index_t n = box.extent(0), rows = box_rows(box);
 #pragma omp parallel for schedule(static) if (box.size() > kThreadedCopy)
-    for (index_t r = 0; r < rows; ++r) std::copy_n(row_of(v, box, r), n, buf + r * n);
+    for (index_t r = 0; r < rows; ++r) std::copy_n(row_begin(v, box, r), n, buf + r * n);
 }
 
 template <class T, int Dim>
 void unpack(const View<T, Dim>& v, const Box<Dim>& box, const T* buf) {
-    const index_t n = box.extent(0), rows = box.size() / n;
+    const index_t n = box.extent(0), rows = box_rows(box);
 #pragma omp parallel for schedule(static) if (box.size() > kThreadedCopy)
-    for (index_t r = 0; r < rows; ++r) std::copy_n(buf + r * n, n, row_of(v, box, r));
+    for (index_t r = 0; r < rows; ++r) std::copy_n(buf + r * n, n, row_begin(v, box, r));
 }
 
 // Tag for the message travelling in direction `offset` (unique per direction, so two links

@@ -28,12 +28,18 @@ def main():
     p.add_argument("--no-output", default=None)
     p.add_argument("--max-seconds", type=float, default=None)
     p.add_argument("--check-script", default=None)
+    p.add_argument("--setup-file", action="append", default=[],
+                   help="create this (empty) file in the work directory before the run")
     p.add_argument("command", nargs=argparse.REMAINDER)
     a = p.parse_args()
     cmd = a.command[1:] if a.command and a.command[0] == "--" else a.command
 
     shutil.rmtree(a.workdir, ignore_errors=True)
     os.makedirs(a.workdir)
+    for f in a.setup_file:
+        path = os.path.join(a.workdir, f)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "w").close()
     full = cmd if a.np == 0 else [a.mpiexec, "-np", str(a.np)] + cmd
     print("run:", " ".join(full), flush=True)
     t0 = time.monotonic()

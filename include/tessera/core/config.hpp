@@ -42,15 +42,19 @@ public:
     /// (exit 2) naming the option or key, on every rank. Sets the log level and progress mode.
     void parse(const mpi::Comm& comm, int argc, char** argv);
 
-    /// Local: every option's resolved value ({"cells": [64, 64], "alpha": 1.0, ...}).
+    /// Local: records the effective value of option `key` when the app derives it after
+    /// parsing (e.g. a default that depends on --dim); resolved() reports it instead.
+    void record(const std::string& key, nlohmann::json value);
+    /// Local: every option's effective value ({"cells": [64, 64], "alpha": 1.0, ...}).
     nlohmann::json resolved() const;
-    /// Local: the resolved options as `key = value` lines (TOML; reusable as --config).
+    /// Local: the effective options as `key = value` lines (TOML; reusable as --config).
     std::string resolved_toml() const;
 
 private:
     std::string app_;
     std::unique_ptr<CLI::App> cli_;
     CommonOptions common_;
+    nlohmann::json recorded_ = nlohmann::json::object();
 };
 
 /// Collective over `comm`: makes `dir` ready for output. Throws CollectiveError (exit 2) when it

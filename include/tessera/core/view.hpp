@@ -65,4 +65,22 @@ private:
 template <class T, int Dim>
 using ConstView = View<const T, Dim>;
 
+/// Number of rows (unit-stride runs along axis 0) in `box`.
+template <int Dim>
+index_t box_rows(const Box<Dim>& box) {
+    return box.extent(0) > 0 ? box.size() / box.extent(0) : 0;
+}
+
+/// Pointer to the first cell of row `r` of `box` (rows enumerate axis 1, then axis 2).
+/// Lets a loop over all rows of a 2D or 3D box be one flat, parallelisable loop.
+template <class T, int Dim>
+T* row_begin(const View<T, Dim>& v, const Box<Dim>& box, index_t r) {
+    if constexpr (Dim == 2) {
+        return &v(box.lo[0], box.lo[1] + r);
+    } else {
+        const index_t ny = box.extent(1);
+        return &v(box.lo[0], box.lo[1] + r % ny, box.lo[2] + r / ny);
+    }
+}
+
 }  // namespace tessera

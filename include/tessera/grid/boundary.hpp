@@ -26,10 +26,11 @@ BoundaryKind parse_boundary_kind(const std::string& name);
 const char* to_string(BoundaryKind kind) noexcept;
 
 /// Local: fills the ghost layers (up to `width` deep) beyond the global edges that this rank
-/// touches, for every non-periodic axis, axis by axis over the full storage extent of the
-/// other axes (so corners are consistent when the halo exchange filled edge ghosts first).
+/// touches, for every non-periodic axis from `first_axis` on, axis by axis over the full
+/// storage extent of the other axes (so corners are consistent when the halo exchange filled
+/// edge ghosts first). Reads only cells inside the domain.
 template <class T, int Dim>
 void apply_boundaries(Field<T, Dim>& field, const std::type_identity_t<std::array<Boundary, Dim>>& bc,
-                      int width);
+                      int width, int first_axis = 0);
 
 }  // namespace tessera::grid

@@ -1,0 +1,30 @@
+// Collective HDF5 I/O of distributed Fields: one global dataset, each rank its hyperslab.
+#pragma once
+
+#include <string>
+
+#include "tessera/grid/field.hpp"
+#include "tessera/io/hdf5.hpp"
+
+namespace tessera::io {
+
+/// Options for writing a field dataset.
+struct FieldWriteOptions {
+    bool checksum = false;       ///< Fletcher32 per chunk (implies chunking)
+    bool chunked = false;        ///< chunked layout (one chunk per owned box of a typical rank)
+};
+
+/// Collective over the field's decomposition: writes the owned cells of every rank into the
+/// dataset `name` of shape [nz,] ny, nx (C order; i fastest, as h5py and ParaView expect).
+/// Ghost cells are not written. The file must be open on the same communicator.
+template <int Dim>
+void write_field(const h5::File& file, const std::string& name, const grid::Field<double, Dim>& field,
+                 const FieldWriteOptions& options = {});
+
+/// Collective: reads dataset `name` into the owned cells of `field`, whatever decomposition
+/// or rank count wrote it. Throws CollectiveError (exit 2) naming the file when the dataset is
+/// missing or its shape differs from the field's global cells.
+template <int Dim>
+void read_field(const h5::File& file, const std::string& name, grid::Field<double, Dim>& field);
+
+}  // namespace tessera::io

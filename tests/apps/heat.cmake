@@ -1,0 +1,43 @@
+# tessera-heat: runs under mpirun, outputs, self-check, layouts, and every bad-input path.
+set(heat $<TARGET_FILE:tessera-heat>)
+
+tessera_add_app_test(NAME apps.heat.run2d NP 2 THREADS 1 LABELS heat
+  STDOUT "self-check: .* PASSED" "process grid 1 2" "stencil.heat" "wrote out/heat/heat.h5"
+  FILES out/heat/heat.h5 out/heat/heat.xdmf out/heat/heat.png out/heat/summary.json
+  CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_heat_outputs.py
+  COMMAND ${heat} --cells 64 48 --steps 50)
+tessera_add_app_test(NAME apps.heat.run3d_27pt NP 2 THREADS 2 LABELS heat
+  STDOUT "self-check: .* PASSED" FILES out/heat/heat.h5
+  COMMAND ${heat} --dim 3 --cells 16 16 16 --steps 20 --stencil 27pt --bc neumann)
+tessera_add_app_test(NAME apps.heat.config_file NP 4 THREADS 1 LABELS heat
+  STDOUT "self-check: .* PASSED" "stencil star2" FILES out/heat/summary.json
+  COMMAND ${heat} --config ${PROJECT_SOURCE_DIR}/data/heat/small.toml --steps 30)
+tessera_add_app_test(NAME apps.heat.help NP 1 LABELS heat STDOUT "--cells" "--stencil" "--cfl"
+  NO_OUTPUT out COMMAND ${heat} --help)
+tessera_add_app_test(NAME apps.heat.layouts NP 0 LABELS heat TIMEOUT 300
+  COMMAND ${TESSERA_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/heat_layouts.py ${heat} ${MPIEXEC_EXECUTABLE})
+
+# Bad input: exit 2, one line naming the problem, nothing written.
+function(heat_bad_input case regex)
+  tessera_add_app_test(NAME apps.heat.bad_${case} NP 2 EXIT 2 LABELS heat
+    STDERR_COUNT "error:=1" STDERR "${regex}" NO_OUTPUT out COMMAND ${heat} ${ARGN})
+endfunction()
+heat_bad_input(zero_cells "--cells: x has 0 cells" --cells 0 16)
+heat_bad_input(negative_cells "--cells: y has -4 cells" --cells 16 -4)
+heat_bad_input(ranks_exceed_cells "2 ranks along y but only 1 cells" --cells 16 1 --procs 1 2)
+heat_bad_input(unstable_dt "--dt 0.01 is unstable .* largest stable dt is" --cells 32 32 --dt 0.01)
+heat_bad_input(unknown_stencil "unknown stencil '13pt'" --stencil 13pt)
+heat_bad_input(missing_init_file "--init-file nowhere.h5: no such file" --init file --init-file nowhere.h5)
+heat_bad_input(wrong_count "--cells: give 3 values" --dim 3 --cells 8 8)
+heat_bad_input(bad_bc "--bc" --bc robin)
+tessera_add_app_test(NAME apps.heat.bad_output_exists NP 2 EXIT 2 LABELS heat
+  SETUP_FILES out/heat/previous.txt NO_OUTPUT out/heat/heat.h5
+  STDERR_COUNT "error: --output out/heat: directory exists and is not empty=1"
+  COMMAND ${heat} --cells 16 16 --steps 2)
+tessera_add_app_test(NAME apps.heat.overwrite NP 2 EXIT 0 LABELS heat
+  SETUP_FILES out/heat/previous.txt FILES out/heat/heat.h5 out/heat/previous.txt
+  COMMAND ${heat} --cells 16 16 --steps 2 --overwrite)
+# A blow-up is a runtime failure (exit 1) naming the step and the rank.
+tessera_add_app_test(NAME apps.heat.nan_detected NP 2 EXIT 1 LABELS heat
+  STDERR_COUNT "error: non-finite value \\(NaN or Inf\\) after step [0-9]+ on rank [01]=1"
+  COMMAND ${heat} --cells 32 32 --dt 0.01 --allow-unstable --steps 500 --check-every 20 --init hotspot)

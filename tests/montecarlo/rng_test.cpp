@@ -34,6 +34,23 @@ TEST(CounterRng, DrawsAreThePhiloxBlocksOfItsCounter) {
     EXPECT_EQ(rng.blocks_drawn(), 3u);
 }
 
+TEST(PhiloxFirstWord, MatchesRandom123) {
+    // The third published vector, and a sweep of streams, substreams, draws and seeds.
+    const auto r = philox4x32_10({0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0});
+    EXPECT_EQ(philox_first_word(0x299f31d0a4093822ull, 0x85a308d3243f6a88ull, 0x13198a2e, 0x03707344),
+              (std::uint64_t{r[1]} << 32) | r[0]);
+    for (std::uint64_t seed : {0ull, 1ull, 0xffffffffffffffffull, 0x123456789abcdefull})
+        for (std::uint64_t stream : {0ull, 7ull, 1ull << 33, 0xfedcba9876543210ull})
+            for (std::uint32_t sub : {0u, 1u, 4000000000u}) {
+                CounterRng rng(seed, stream, sub);
+                const std::uint64_t first = rng.next_u64();
+                rng.next_u64();
+                const std::uint64_t second_block = rng.next_u64();
+                EXPECT_EQ(philox_first_word(seed, stream, sub), first);
+                EXPECT_EQ(philox_first_word(seed, stream, sub, 1), second_block);
+            }
+}
+
 TEST(CounterRng, StreamsAreReproducibleAndDistinct) {
     CounterRng a(7, 42), b(7, 42), c(7, 43), d(8, 42), e(7, 42, 1);
     const double x = a.uniform();

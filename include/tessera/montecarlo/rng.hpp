@@ -23,6 +23,32 @@ inline std::array<std::uint32_t, 4> philox4x32_10(const std::array<std::uint32_t
     return {r[0], r[1], r[2], r[3]};
 }
 
+/// Local: the first 64-bit word of Philox4x32-10 block `draw` of stream (seed, stream,
+/// substream), i.e. CounterRng(seed, stream, substream)'s next_u64() after `2 draw` calls.
+/// Plain 32/64-bit integer arithmetic with no calls or branches, so a `#pragma omp simd` loop
+/// over sites computes 8 (AVX-512) or 4 (AVX2) blocks at once; checked against Random123.
+inline std::uint64_t philox_first_word(std::uint64_t seed, std::uint64_t stream,
+                                       std::uint32_t substream, std::uint32_t draw = 0) noexcept {
+    std::uint32_t c0 = static_cast<std::uint32_t>(stream), c1 = static_cast<std::uint32_t>(stream >> 32);
+    std::uint32_t c2 = substream, c3 = draw;
+    std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+    for (int round = 0; round < 10; ++round) {
+        if (round > 0) {  // Random123's key schedule: bump before rounds 2..10
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c0;
+        const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * c2;
+        const auto hi0 = static_cast<std::uint32_t>(p0 >> 32), lo0 = static_cast<std::uint32_t>(p0);
+        const auto hi1 = static_cast<std::uint32_t>(p1 >> 32), lo1 = static_cast<std::uint32_t>(p1);
+        c0 = hi1 ^ c1 ^ k0;
+        c1 = lo1;
+        c2 = hi0 ^ c3 ^ k1;
+        c3 = lo0;
+    }
+    return (std::uint64_t{c1} << 32) | c0;
+}
+
 /// Local: the 53 high bits of `bits` as a double in [0, 1) (multiples of 2^-53).
 constexpr double to_unit_closed_open(std::uint64_t bits) noexcept {
     return static_cast<double>(bits >> 11) * 0x1p-53;

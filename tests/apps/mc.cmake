@@ -1,10 +1,11 @@
 # tessera-mc runs: success, bad input (exit 2, nothing written), help, config files, and the
-# same bits in summary.json at 1 rank x 1 thread, 2 x 1 and 4 x 2.
+# same bits in summary.json at 1 rank x 1 thread, 1 x 2, 2 x 1 and 4 x 2.
 set(mc $<TARGET_FILE:tessera-mc>)
 set(mc_compare ${PROJECT_SOURCE_DIR}/tests/montecarlo/compare_summaries.py)
 
 tessera_add_app_test(NAME apps.mc.help NP 1 EXIT 0 STDOUT "pi" "option" "ep" "--seed"
   COMMAND ${mc} --help)
+tessera_add_app_test(NAME apps.mc.version NP 1 EXIT 0 STDOUT "^tessera [0-9]" COMMAND ${mc} --version)
 tessera_add_app_test(NAME apps.mc.option_help NP 1 EXIT 0
   STDOUT "--volatility" "--antithetic" "--monitoring" COMMAND ${mc} option --help)
 tessera_add_app_test(NAME apps.mc.pi NP 2 EXIT 0 FILES out/mc/summary.json
@@ -53,7 +54,7 @@ tessera_add_app_test(NAME apps.mc.refuse_nonempty NP 1 EXIT 2
 # Same bits at every layout: one run per layout (fixtures), then a comparison of summary.json.
 function(mc_layout_tests sub keys)
   set(summaries)
-  foreach(layout "1;1" "2;1" "4;2")
+  foreach(layout "1;1" "1;2" "2;1" "4;2")
     list(GET layout 0 np)
     list(GET layout 1 threads)
     set(test apps.mc.layout.${sub}.np${np}x${threads})

@@ -4,9 +4,12 @@
 #include <omp.h>
 
 #include <bit>
+#include <stdexcept>
 #include <cstdint>
 #include <vector>
 
+#include <tessera/core/error.hpp>
+#include <tessera/montecarlo/blocks.hpp>
 #include <tessera/montecarlo/ep.hpp>
 #include <tessera/montecarlo/pi.hpp>
 #include <tessera/montecarlo/pricing.hpp>
@@ -97,5 +100,21 @@ TEST(Ep, ClassSVerifiesAtEveryLayout) {
         EXPECT_EQ(r.tally.q, *cls.counts);
         EXPECT_LE(v.sx_rel_error, 1e-8);
         EXPECT_LE(v.sy_rel_error, 1e-8);
+    }
+}
+
+TEST(RunBlocks, KernelFailureOnOneRankReachesEveryRank) {
+    // Rank 0 owns block 0; its kernel throws there. Every rank must throw (none hangs in the gather).
+    const BlockPlan plan(8 * 100, 100);
+    omp_set_num_threads(2);
+    try {
+        run_blocks(world(), plan, 1, [](gindex_t first, gindex_t, std::span<Moments>) {
+            if (first == 0) throw std::runtime_error("block 0 failed");
+        });
+        ADD_FAILURE() << "no exception";
+    } catch (const CollectiveError& e) {
+        EXPECT_EQ(e.exit_code(), 1);
+        EXPECT_EQ(e.failing_rank(), 0);
+        EXPECT_STREQ(e.what(), "block 0 failed");
     }
 }

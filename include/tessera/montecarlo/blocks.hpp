@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "tessera/core/error.hpp"
@@ -70,14 +71,13 @@ std::vector<Moments> allgather_blocks(const mpi::Comm& comm, const BlockPlan& pl
 /// Collective over `comm`: runs `kernel(first, last, out)` once per block of `plan` on the rank
 /// that owns it (OpenMP threads share a rank's blocks). The kernel adds the samples
 /// [first, last) to `out` (std::span<Moments>, one per quantity, `nq` in all) in sample order;
-/// it must draw sample s's random numbers from stream s alone. Returns every block's moments,
-/// on every rank.
-/// `progress` (optional, rank 0's) is advanced by the master thread. An exception from the
-/// kernel is rethrown after the parallel region (on that rank only: callers wrap the call in
-/// collective_call() when a kernel can fail).
+/// it must draw sample s's random numbers from stream s alone. Returns every block's moments
+/// on every rank. `progress` (optional) is advanced by the master thread. If the kernel throws
+/// on any thread of any rank, every rank throws CollectiveError (exit code 1) with the message
+/// of the lowest failing rank, so no rank is left waiting in the gather.
 template <class Kernel>
-BlockResults run_blocks(const mpi::Comm& comm, const BlockPlan& plan, int nq,
-                                Kernel&& kernel, Progress* progress = nullptr) {
+BlockResults run_blocks(const mpi::Comm& comm, const BlockPlan& plan, int nq, Kernel&& kernel,
+                        Progress* progress = nullptr) {
     const auto [lo, hi] = plan.owned(comm.rank(), comm.size());
     std::vector<Moments> local(static_cast<std::size_t>((hi - lo) * nq));
     std::atomic<gindex_t> done{0};
@@ -92,7 +92,13 @@ BlockResults run_blocks(const mpi::Comm& comm, const BlockPlan& plan, int nq,
         const gindex_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
         if (progress && omp_get_thread_num() == 0) progress->update(d * comm.size());
     }
-    trap.rethrow();
+    std::string failure;
+    try {
+        trap.rethrow();
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    tessera::detail::check_all(comm, failure.empty(), failure, /*exit_code=*/1);
     return {plan, nq, detail::allgather_blocks(comm, plan, nq, local)};
 }
 

@@ -4,7 +4,8 @@
   collect.py [--mode strong|weak] [--cores N] DIR...
 
 Each row: app, mode, ranks, threads, workers (= ranks x threads), oversubscribed, run (the
-folder name), wall_seconds, rate, rate_unit, check_passed, completed, and the avg of the
+folder name), wall_seconds, rate, rate_unit, bound_ratio (the rate over the memory bound
+measured in the same run, when the app reports it: comparable on a loaded machine), check_passed, completed, and the avg of the
 slowest-on-average timer. Works for any tessera app (DESIGN.md section 7 fixes the summary
 fields) and for job-array sweeps (scripts/slurm/array.sbatch): every folder holding a
 summary.json is one run.
@@ -16,7 +17,7 @@ import os
 import sys
 
 FIELDS = ["app", "mode", "ranks", "threads", "workers", "oversubscribed", "run", "wall_seconds",
-          "rate", "rate_unit", "check_passed", "completed", "top_timer", "top_timer_avg"]
+          "rate", "rate_unit", "bound_ratio", "check_passed", "completed", "top_timer", "top_timer_avg"]
 
 
 def rows(dirs, mode, cores):
@@ -40,6 +41,7 @@ def rows(dirs, mode, cores):
                 "oversubscribed": int(bool(cores) and ranks * threads > cores),
                 "run": os.path.relpath(root, top), "wall_seconds": s.get("wall_seconds", ""),
                 "rate": rate.get("value", ""), "rate_unit": rate.get("unit", ""),
+                "bound_ratio": rate.get("ratio_to_plain_store_bound", ""),
                 "check_passed": check.get("passed", ""), "completed": s.get("completed", ""),
                 "top_timer": top_name, "top_timer_avg": top_avg,
             }

@@ -24,18 +24,22 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def load(path):
     runs = defaultdict(list)
+    bound = defaultdict(list)
     meta = {}
     with open(path) as f:
         for r in csv.DictReader(f):
             key = (int(r["ranks"]), int(r["threads"]))
             rate = float(r["rate"]) if r["rate"] else 1.0 / float(r["wall_seconds"])
             runs[key].append(rate)
+            if r.get("bound_ratio"):
+                bound[key].append(float(r["bound_ratio"]))
             meta = {"app": r["app"], "mode": r["mode"], "unit": r["rate_unit"] or "runs/s"}
             meta.setdefault("over", set())
             if r.get("oversubscribed") == "1":
                 meta["over"].add(key)
     if not runs:
         sys.exit(f"plot.py: {path} has no runs")
+    meta["bound"] = bound
     return runs, meta
 
 
@@ -100,12 +104,16 @@ def main():
     print(f"wrote {output}")
 
     if a.table:
-        print(f"\n| layout (ranks x threads) | runs | median rate ({meta['unit']}) | min | max | speed-up | efficiency |")
-        print("|---|---|---|---|---|---|---|")
+        bound = meta["bound"]
+        extra = " rate / memory bound |" if bound else ""
+        print(f"\n| layout (ranks x threads) | runs | median rate ({meta['unit']}) | min | max | speed-up | efficiency |{extra}")
+        print("|---|---|---|---|---|---|---|" + ("---|" if bound else ""))
         for r in rows:
-            flag = " (oversubscribed)" if (r["ranks"], r["threads"]) in meta["over"] else ""
+            key = (r["ranks"], r["threads"])
+            flag = " (oversubscribed)" if key in meta["over"] else ""
+            cell = f" {statistics.median(bound[key]):.2f} |" if bound.get(key) else (" |" if bound else "")
             print(f"| {r['layout']}{flag} | {r['n']} | {r['rate']:.4g} | {r['min']:.4g} | {r['max']:.4g} "
-                  f"| {r['speedup']:.2f} | {r['efficiency']:.2f} |")
+                  f"| {r['speedup']:.2f} | {r['efficiency']:.2f} |{cell}")
 
 
 if __name__ == "__main__":

@@ -88,8 +88,16 @@ tessera_job() {
   local cmd=()
   case "$launcher" in
     # srun does not inherit --cpus-per-task from sbatch (Slurm >= 22.05): pass it on.
-    srun) cmd=(srun --mpi=pmix --ntasks="$ntasks" --cpus-per-task="$cpt" --kill-on-bad-exit=1) ;;
-    mpirun) cmd=(mpirun -np "$ntasks" --map-by "slot:PE=$cpt" -x OMP_NUM_THREADS -x OMP_PLACES -x OMP_PROC_BIND) ;;
+    # --cpu-bind=cores: each rank on its own cores, so that OMP_PLACES/OMP_PROC_BIND place
+    # its threads inside them (unbound ranks would all pin their first thread to core 0).
+    srun) cmd=(srun --mpi=pmix --ntasks="$ntasks" --cpus-per-task="$cpt" --cpu-bind=cores
+               --kill-on-bad-exit=1) ;;
+    mpirun)
+      cmd=(mpirun -np "$ntasks" --map-by "slot:PE=$cpt" --bind-to core
+           -x OMP_NUM_THREADS -x OMP_PLACES -x OMP_PROC_BIND)
+      if [ "$(id -u)" -eq 0 ]; then  # test machines only; Open MPI refuses root otherwise
+        export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+      fi ;;
     *) tessera_log "error: TESSERA_LAUNCHER=$launcher (srun or mpirun)" >&2; return 2 ;;
   esac
 

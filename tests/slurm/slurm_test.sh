@@ -47,8 +47,10 @@ say "one-node Slurm up: $(sinfo -h -o '%P %T %c CPUs' | head -n 1)"
 ln -s "$(readlink -f "$exe")" "$work/bin/tessera-heat"
 export TESSERA_BIN=$work/bin TESSERA_CONTINUATION_HOLD=1
 if [ "$mode" = heat ]; then
-  app_args=(--cells 512 512 --steps 6000 --checkpoint-every 2000 --quiet)
-  ready='layout|step'
+  # Long enough to be interrupted (about 3 s on a quiet 2-core machine), short enough to
+  # run three times; the job log shows rank 0's "layout:" line once MPI is up.
+  app_args=(--cells 768 768 --steps 20000 --checkpoint-every 5000)
+  ready='^layout:'
 else
   app_args=(--steps 400 --checkpoint-every 100 --step-seconds 0.02)
   ready='running steps'
@@ -93,7 +95,12 @@ say "sent USR1 to the batch script of job $first"
 wait_state "$first" 120 COMPLETED
 log1=$work/part-$first.out
 grep -q 'USR1: asking tessera-heat to checkpoint' "$log1" || fail "the script did not trap USR1: $(cat "$log1")"
-grep -q 'exited with code 0 after USR1' "$log1" || fail "the program did not exit 0 after USR1: $(cat "$log1")"
+if ! grep -q 'exited with code 0 after USR1' "$log1"; then
+  grep -q 'USR1' "$log1" || fail "the signal never reached the script: $(cat "$log1")"
+  grep -Eq '"completed"[[:space:]]*:[[:space:]]*true' "$work/run/summary.json" 2> /dev/null \
+    && fail "the run finished before the signal arrived: make it longer ($(cat "$log1"))"
+  fail "the program did not exit 0 after USR1: $(cat "$log1")"
+fi
 next=$(sed -n 's/.*continuation job \([0-9]*\) submitted.*/\1/p' "$log1")
 [ -n "$next" ] || fail "no continuation job was submitted: $(cat "$log1")"
 jobs_started+=("$next")

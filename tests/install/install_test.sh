@@ -59,6 +59,15 @@ consumer)
   grep -q '^reaction_diffusion: PASSED' "$work/run.log" || fail "the consumer's self-check"
   [ -s "$work/out/reaction_diffusion.h5" ] && [ -s "$work/out/reaction_diffusion.xdmf" ] \
     || fail "the consumer wrote no HDF5/XDMF output"
+  step "mpirun -np 2 smooth (the README example)"
+  (cd "$work/out" && "$mpiexec" -np 2 "$work/build/smooth") || fail "the README example"
+  /usr/bin/python3 -c "
+import sys, h5py, numpy as np
+u = h5py.File(sys.argv[1], 'r')['u'][...]
+# Diffusion on a periodic grid keeps the mean (0.5 for the checkerboard) and shrinks the range.
+ok = u.shape == (256, 256) and abs(u.mean() - 0.5) < 1e-12 and 0 < u.min() < u.max() < 1
+print(f'smooth.h5: shape {u.shape}, mean {u.mean():.15f}, range {u.min():.3f}..{u.max():.3f}')
+sys.exit(0 if ok else 1)" "$work/out/smooth.h5" || fail "the README example's output"
   ;;
 pkgconfig)
   PKG_CONFIG_PATH=$(dirname "$pc")

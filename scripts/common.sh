@@ -10,7 +10,7 @@ TESSERA_PACKAGES=(
   libeigen3-dev libopenblas-dev libgtest-dev googletest libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev librandom123-dev libstb-dev
   python3 python3-numpy python3-h5py python3-matplotlib
-  munge slurmctld slurmd slurm-client
+  munge slurmctld slurmd slurm-client   # the one-node Slurm of the slurm tests (docs/slurm.md)
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -9,7 +9,7 @@
 #     `mpirun` (TESSERA_LAUNCHER=mpirun), as `prog & wait $!`;
 #  3. USR1/TERM: forwarded to the launcher (srun and mpirun pass them to every rank), whose
 #     ranks write a checkpoint at the next step boundary and exit 0; then it waits again;
-#  4. continuation: when the run's summary.json says "completed": false, submits this same
+#  4. continuation: when this part's summary.json says "completed": false, submits this same
 #     job script again (same resources, same arguments, --dependency=afterany on this job),
 #     up to TESSERA_MAX_CONTINUATIONS times (default 20). The app must get `--restart auto`
 #     (the app scripts add it), so the next job resumes from the newest checkpoint.
@@ -108,7 +108,8 @@ tessera_job() {
   tessera_log "command: ${cmd[*]} $exe $*"
 
   # 2-3. Run in the background so that the shell can take signals, and forward them.
-  local pid="" rc=0 signalled=""
+  local pid="" rc=0 signalled="" stamp
+  stamp=$(mktemp)  # summary.json newer than this was written by this part
   trap 'signalled=USR1; tessera_log "USR1: asking $prog to checkpoint and stop"; [ -z "$pid" ] || kill -USR1 "$pid" 2> /dev/null || true' USR1
   trap 'signalled=TERM; tessera_log "TERM: asking $prog to checkpoint and stop"; [ -z "$pid" ] || kill -TERM "$pid" 2> /dev/null || true' TERM
   "${cmd[@]}" "$exe" "$@" &
@@ -121,9 +122,14 @@ tessera_job() {
   trap - USR1 TERM
   tessera_log "$prog exited with code $rc${signalled:+ after $signalled}"
 
-  # 4. Continue if the app says it has not finished.
-  local summary=$out/summary.json
-  if [ "$rc" -eq 0 ] && [ -f "$summary" ] && grep -Eq '"completed"[[:space:]]*:[[:space:]]*false' "$summary"; then
+  # 4. Continue if this part's summary says the run has not finished. After TERM, mpirun
+  # exits 1 even when every rank checkpointed and exited 0, so a signalled part counts on
+  # its fresh summary alone.
+  local summary=$out/summary.json fresh=0
+  [ -f "$summary" ] && [ "$summary" -nt "$stamp" ] && fresh=1
+  rm -f "$stamp"
+  if [ $fresh -eq 1 ] && { [ "$rc" -eq 0 ] || [ -n "$signalled" ]; } &&
+     grep -Eq '"completed"[[:space:]]*:[[:space:]]*false' "$summary"; then
     local max=${TESSERA_MAX_CONTINUATIONS:-20}
     if [ "$n" -ge "$max" ]; then
       tessera_log "error: not finished after $max continuations; giving up" >&2
@@ -145,7 +151,7 @@ tessera_job() {
     tessera_log "checkpointed, not finished: continuation job $next submitted (part $((n + 1)))"
     return 0
   fi
-  if [ "$rc" -eq 0 ] && [ -f "$summary" ]; then
+  if [ "$rc" -eq 0 ] && [ $fresh -eq 1 ]; then
     tessera_log "$prog finished: $summary"
   fi
   return "$rc"

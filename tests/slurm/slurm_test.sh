@@ -106,7 +106,8 @@ next=$(sed -n 's/.*continuation job \([0-9]*\) submitted.*/\1/p' "$log1")
 jobs_started+=("$next")
 grep -Eq '"completed"[[:space:]]*:[[:space:]]*false' "$work/run/summary.json" \
   || fail "after the signal, summary.json does not say \"completed\": false"
-ckpts=$(find "$work/run" -iname '*checkpoint*' -o -iname '*ckpt*' | head -n 5)
+# Files only (tessera-heat keeps them in OUTPUT/checkpoints/; the stub writes checkpoint.json).
+ckpts=$(find "$work/run" -type f \( -path '*checkpoint*' -o -path '*ckpt*' \) | head -n 5)
 [ -n "$ckpts" ] || fail "no checkpoint file in $work/run: $(ls "$work/run")"
 say "checkpoint written: $(echo "$ckpts" | tr '\n' ' '); continuation job $next (held) submitted"
 
@@ -154,5 +155,20 @@ if [ "$mode" = stub ]; then
       || fail "array task $t: $(cat "$work/sweep/task-$t/summary.json" "$work"/array-*_"$t".out 2>&1)"
   done
   say "array tasks 1 and 2 ran their own lines ($work/sweep/task-{1,2})"
+
+  say "TERM through mpirun (TESSERA_LAUNCHER=mpirun): mpirun exits 1, the part still continues"
+  j=$(cd "$work" && TESSERA_LAUNCHER=mpirun sbatch --parsable --job-name=term --output="$work/%x-%j.out" \
+        "$repo/scripts/slurm/heat.sbatch" "${app_args[@]}" --output "$work/term")
+  jobs_started+=("$j")
+  wait_state "$j" 120 RUNNING
+  for _ in $(seq 240); do grep -Eq "$ready" "$work/term-$j.out" 2> /dev/null && break; sleep 0.25; done
+  sleep 1
+  scancel --signal=TERM --batch "$j"
+  wait_state "$j" 120 COMPLETED
+  grep -q 'TERM: asking tessera-heat to checkpoint' "$work/term-$j.out" || fail "TERM not trapped: $(cat "$work/term-$j.out")"
+  cont=$(sed -n 's/.*continuation job \([0-9]*\) submitted.*/\1/p' "$work/term-$j.out")
+  [ -n "$cont" ] || fail "no continuation after TERM via mpirun: $(cat "$work/term-$j.out")"
+  jobs_started+=("$cont")
+  say "TERM via mpirun: $(grep -o 'exited with code [0-9]* after TERM' "$work/term-$j.out"), continuation $cont submitted"
 fi
 say "PASSED"

@@ -100,27 +100,25 @@ private:
     }
 
     // Lines (j[, k]) on the edge of the owned box read ghost rows; the others read only x.
-    bool boundary_line(index_t line) const {
-        const index_t j = line % n_[1];
-        if (j == 0 || j == n_[1] - 1) return true;
-        if constexpr (Dim == 3) {
-            const index_t k = line / n_[1];
-            return k == 0 || k == n_[2] - 1;
-        }
-        return false;
+    bool edge_line(index_t j, index_t k) const noexcept {
+        return j == 0 || j == n_[1] - 1 || (Dim == 3 && (k == 0 || k == n_[Dim - 1] - 1));
     }
+    index_t planes() const noexcept { return Dim == 3 ? n_[Dim - 1] : 1; }
 
-    // Reads x in place; only the boundary lines are copied into the field, whose halo
-    // exchange then fills the ghost rows (zero beyond the domain: Dirichlet). The interior
-    // lines are computed while the halo messages travel.
+    // Reads x in place; only the edge lines are copied into the field, whose halo exchange
+    // then fills the ghost rows (zero beyond the domain: Dirichlet). The interior lines are
+    // computed while the halo messages travel.
     void apply_impl(std::span<const double> x, std::span<double> y, ExactSum* dot) {
-        const index_t lines = size_ / n_[0];
+        const index_t n0 = n_[0];
         {
             ScopedTimer t("cg.poisson.pack");
             auto v = u_.view();
-            for (index_t line = 0; line < lines; ++line)
-                if (boundary_line(line))
-                    std::copy(x.data() + line * n_[0], x.data() + (line + 1) * n_[0], row_ptr(v, line));
+            for (index_t k = 0; k < planes(); ++k)
+                for (index_t j = 0; j < n_[1]; ++j)
+                    if (edge_line(j, k)) {
+                        const double* src = x.data() + (j + k * n_[1]) * n0;
+                        std::copy(src, src + n0, row_ptr(v, j, k));
+                    }
         }
         halo_.start(u_);
         {
@@ -135,33 +133,31 @@ private:
         sweep(x, y, dot, true);
     }
 
-    // The stencil on the boundary lines (`boundary`) or on the others.
-    void sweep(std::span<const double> x, std::span<double> y, ExactSum* dot, bool boundary) const {
-        const index_t lines = size_ / n_[0], n0 = n_[0];
+    // The stencil on the edge lines (`edge`) or on the others.
+    void sweep(std::span<const double> x, std::span<double> y, ExactSum* dot, bool edge) const {
+        const index_t n0 = n_[0], n1 = n_[1], n2 = planes(), plane = n0 * n1;
         const auto v = u_.view();
 #pragma omp parallel
         {
             ExactSum mine;
-#pragma omp for schedule(static) nowait
-            for (index_t line = 0; line < lines; ++line) {
-                if (boundary_line(line) != boundary) continue;
-                // Neighbour lines: from x inside the owned box, else the field's ghost rows.
-                auto neighbour = [&](int axis, int side) -> const double* {
-                    const index_t j = line % n_[1], k = Dim == 3 ? line / n_[1] : 0;
-                    const index_t jj = j + (axis == 1 ? side : 0), kk = k + (axis == 2 ? side : 0);
-                    const bool inside = jj >= 0 && jj < n_[1] && (Dim == 2 || (kk >= 0 && kk < n_[Dim - 1]));
-                    if (inside) return x.data() + (jj + kk * n_[1]) * n0;
-                    return row_ptr(v, j, k, axis, side);
-                };
-                const double* u = x.data() + line * n0;
-                double* out = y.data() + line * n0;
-                if constexpr (Dim == 2) {
-                    line_kernel(out, u, neighbour(1, -1), neighbour(1, 1), nullptr, nullptr, n0);
-                } else {
-                    line_kernel(out, u, neighbour(1, -1), neighbour(1, 1), neighbour(2, -1),
-                                neighbour(2, 1), n0);
+#pragma omp for schedule(static) collapse(2) nowait
+            for (index_t k = 0; k < n2; ++k) {
+                for (index_t j = 0; j < n1; ++j) {
+                    if (edge_line(j, k) != edge) continue;
+                    // Neighbour lines: from x inside the owned box, else the field's ghost rows.
+                    const double* u = x.data() + j * n0 + k * plane;
+                    const double* south = j > 0 ? u - n0 : ghost_row(v, j - 1, k);
+                    const double* north = j < n1 - 1 ? u + n0 : ghost_row(v, j + 1, k);
+                    const double* down = nullptr;
+                    const double* up = nullptr;
+                    if constexpr (Dim == 3) {
+                        down = k > 0 ? u - plane : ghost_row(v, j, k - 1);
+                        up = k < n2 - 1 ? u + plane : ghost_row(v, j, k + 1);
+                    }
+                    double* out = y.data() + j * n0 + k * plane;
+                    line_kernel(out, u, south, north, down, up, n0);
+                    if (dot) mine.add(linalg::chunk_dot(u, out, n0));
                 }
-                if (dot) mine.add(linalg::chunk_dot(u, out, n0));
             }
             if (dot) {
 #pragma omp critical(tessera_cg_poisson_dot)
@@ -171,38 +167,43 @@ private:
     }
 
     // One x-line: out = diag u - cx (left + right) - cy (s + n) [- cz (d + t)], with zero
-    // (Dirichlet) values beyond both ends of the line.
-    void line_kernel(double* out, const double* u, const double* s, const double* n,
-                     const double* d, const double* t, index_t n0) const {
-        const double diag = diag_, cx = c_[0], cy = c_[1];
-        [[maybe_unused]] const double cz = Dim == 3 ? c_[2] : 0.0;
-        auto point = [&](index_t i, double left, double right) {
-            double r = diag * u[i] - cx * (left + right) - cy * (s[i] + n[i]);
-            if constexpr (Dim == 3) r -= cz * (d[i] + t[i]);
-            return r;
-        };
+    // (Dirichlet) values beyond both ends of the line. The first and last points are the same
+    // expression with a zero neighbour, so every point rounds identically on any layout.
+    void line_kernel(double* __restrict out, const double* __restrict u, const double* __restrict s,
+                     const double* __restrict n, const double* __restrict d,
+                     const double* __restrict t, index_t n0) const {
+        const Coeffs k{diag_, c_[0], c_[1], Dim == 3 ? c_[2] : 0.0};
         if (n0 == 1) {
-            out[0] = point(0, 0.0, 0.0);
+            out[0] = point(k, u[0], 0.0, 0.0, s, n, d, t, 0);
             return;
         }
-        out[0] = point(0, 0.0, u[1]);
+        out[0] = point(k, u[0], 0.0, u[1], s, n, d, t, 0);
 #pragma omp simd
-        for (index_t i = 1; i < n0 - 1; ++i) out[i] = point(i, u[i - 1], u[i + 1]);
-        out[n0 - 1] = point(n0 - 1, u[n0 - 2], 0.0);
+        for (index_t i = 1; i < n0 - 1; ++i) out[i] = point(k, u[i], u[i - 1], u[i + 1], s, n, d, t, i);
+        out[n0 - 1] = point(k, u[n0 - 1], u[n0 - 2], 0.0, s, n, d, t, n0 - 1);
+    }
+    struct Coeffs {
+        double diag, cx, cy, cz;
+    };
+    static double point(const Coeffs& k, double c, double left, double right, const double* s,
+                        const double* n, [[maybe_unused]] const double* d,
+                        [[maybe_unused]] const double* t, index_t i) {
+        double r = k.diag * c - k.cx * (left + right) - k.cy * (s[i] + n[i]);
+        if constexpr (Dim == 3) r -= k.cz * (d[i] + t[i]);
+        return r;
     }
 
-    // Field row of local line `line` (x index 0 at row[0]: axis 0 is never split).
-    double* row_ptr(const View<double, Dim>& v, index_t line) const {
+    // Field row of local line (j, k), j and k counted from the owned box's corner (they may
+    // be -1 or n to address a ghost row); x index 0 is row[0] (axis 0 is never split).
+    double* row_ptr(const View<double, Dim>& v, index_t j, index_t k) const {
         const auto& b = decomp_.owned_box();
-        if constexpr (Dim == 2) return v.row(b.lo[1] + line);
-        else return v.row(b.lo[1] + line % n_[1], b.lo[2] + line / n_[1]);
+        if constexpr (Dim == 2) return v.row(b.lo[1] + j);
+        else return v.row(b.lo[1] + j, b.lo[2] + k);
     }
-    // Field row next to local line (j, k) across `side` of `axis` (a ghost row).
-    const double* row_ptr(const ConstView<double, Dim>& v, index_t j, index_t k, int axis, int side) const {
+    const double* ghost_row(const ConstView<double, Dim>& v, index_t j, index_t k) const {
         const auto& b = decomp_.owned_box();
-        const index_t gj = b.lo[1] + j + (axis == 1 ? side : 0);
-        if constexpr (Dim == 2) return v.row(gj);
-        else return v.row(gj, b.lo[2] + k + (axis == 2 ? side : 0));
+        if constexpr (Dim == 2) return v.row(b.lo[1] + j);
+        else return v.row(b.lo[1] + j, b.lo[2] + k);
     }
 
     grid::CartDecomp<Dim> decomp_;

@@ -66,8 +66,8 @@ int run_option(tessera::Runtime& runtime, const tessera::AppOptions& options, co
     if (!options.common().benchmark) print_convergence(table);
     const double paths = static_cast<double>(cfg.samples) * (spec.antithetic ? 2 : 1);
     const double rate = paths / seconds;
-    tessera::log::info("rate: ", rate, " paths/s (", seconds, " s, ", spec.monitoring * (asian ? 1 : 0),
-                       " monitoring dates)");
+    tessera::log::info("rate: ", rate, " paths/s (", seconds, " s",
+                       asian ? ", " + std::to_string(spec.monitoring) + " dates per path)" : ")");
     fields["convergence"] = convergence_json(table);
     fields["rate"] = {{"value", rate}, {"unit", "paths/s"}};
     fields["subcommand"] = "option";

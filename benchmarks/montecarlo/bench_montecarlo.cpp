@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     tessera::Runtime runtime(argc, argv);
     return tessera::run_guarded(runtime, [&] {
         tessera::AppOptions options("bench-montecarlo", "Monte Carlo benchmark");
-        std::string classes = "A,B";
+        std::string classes = "W,A,B";
         int repeat = 3;
         tessera::gindex_t paths = 4'000'000, normals = 50'000'000;
         options.cli().add_option("--classes", classes, "EP classes to run, comma-separated");

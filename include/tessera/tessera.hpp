@@ -21,6 +21,7 @@
 #include "tessera/grid/halo_exchange.hpp"
 #include "tessera/io/field_io.hpp"
 #include "tessera/io/hdf5.hpp"
+#include "tessera/io/matrix_io.hpp"
 #include "tessera/io/png.hpp"
 #include "tessera/io/xdmf.hpp"
 #include "tessera/linalg/block_cyclic.hpp"

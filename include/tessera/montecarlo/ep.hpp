@@ -6,7 +6,6 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <string>
 
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/progress.hpp"

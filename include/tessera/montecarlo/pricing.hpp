@@ -5,7 +5,6 @@
 
 #include <array>
 #include <cstdint>
-#include <string>
 
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/progress.hpp"

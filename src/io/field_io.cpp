@@ -81,7 +81,8 @@ void write_field(const h5::File& file, const std::string& name, const grid::Fiel
 }
 
 template <int Dim>
-void read_field(const h5::File& file, const std::string& name, grid::Field<double, Dim>& field) {
+void read_field(const h5::File& file, const std::string& name, grid::Field<double, Dim>& field,
+                const FieldReadOptions& options) {
     ScopedTimer timer("io.read_field");
     const auto& comm = field.decomp().comm();
     const auto expect = reversed<Dim>(field.decomp().global_cells());
@@ -102,14 +103,15 @@ void read_field(const h5::File& file, const std::string& name, grid::Field<doubl
     h5::Handle ds(TESSERA_H5_CALL(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT)), H5Dclose);
     h5::Handle space(TESSERA_H5_CALL(H5Dget_space(ds.get())), H5Sclose);
     auto [fspace, mspace] = selections<Dim>(space.get(), field);
-    auto dxpl = h5::collective_transfer();
+    auto dxpl = options.independent ? h5::Handle(TESSERA_H5_CALL(H5Pcreate(H5P_DATASET_XFER)), H5Pclose)
+                                    : h5::collective_transfer();
     TESSERA_H5_CALL(H5Dread(ds.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), dxpl.get(),
                             field.view().data()));
 }
 
 template void write_field<2>(const h5::File&, const std::string&, const grid::Field<double, 2>&, const FieldWriteOptions&);
 template void write_field<3>(const h5::File&, const std::string&, const grid::Field<double, 3>&, const FieldWriteOptions&);
-template void read_field<2>(const h5::File&, const std::string&, grid::Field<double, 2>&);
-template void read_field<3>(const h5::File&, const std::string&, grid::Field<double, 3>&);
+template void read_field<2>(const h5::File&, const std::string&, grid::Field<double, 2>&, const FieldReadOptions&);
+template void read_field<3>(const h5::File&, const std::string&, grid::Field<double, 3>&, const FieldReadOptions&);
 
 }  // namespace tessera::io

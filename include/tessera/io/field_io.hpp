@@ -14,6 +14,15 @@ struct FieldWriteOptions {
     bool chunked = false;        ///< chunked layout (one chunk per owned box of a typical rank)
 };
 
+/// Options for reading a field dataset.
+struct FieldReadOptions {
+    /// Each rank reads its hyperslab with independent MPI-IO: a rank whose chunk fails its
+    /// checksum fails alone (the caller agrees afterwards, e.g. with collective_call) instead
+    /// of leaving its peers inside a collective read. Open the file with
+    /// FileOptions::collective_metadata = false for this.
+    bool independent = false;
+};
+
 /// Collective over the field's decomposition: writes the owned cells of every rank into the
 /// dataset `name` of shape [nz,] ny, nx (C order; i fastest, as h5py and ParaView expect).
 /// Ghost cells are not written. The file must be open on the same communicator.
@@ -23,8 +32,10 @@ void write_field(const h5::File& file, const std::string& name, const grid::Fiel
 
 /// Collective: reads dataset `name` into the owned cells of `field`, whatever decomposition
 /// or rank count wrote it. Throws CollectiveError (exit 2) naming the file when the dataset is
-/// missing or its shape differs from the field's global cells.
+/// missing or its shape differs from the field's global cells; tessera::Error (local) when
+/// HDF5 fails to read (e.g. a Fletcher32 checksum mismatch: "data error detected").
 template <int Dim>
-void read_field(const h5::File& file, const std::string& name, grid::Field<double, Dim>& field);
+void read_field(const h5::File& file, const std::string& name, grid::Field<double, Dim>& field,
+                const FieldReadOptions& options = {});
 
 }  // namespace tessera::io

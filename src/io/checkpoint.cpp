@@ -104,7 +104,16 @@ std::size_t write_checkpoint(const mpi::Comm& comm, const fs::path& dir,
     try {
         h5::FileOptions options;
         options.alignment = hsize_t{1} << 20;  // 1 MiB: chunks start on file-system block boundaries
-        auto file = collective_call(comm, [&] { return h5::File::create(comm, tmp, options); }, 1);
+        auto file = collective_call(
+            comm,
+            [&] {
+                try {
+                    return h5::File::create(comm, tmp, options);
+                } catch (const std::exception& e) {
+                    throw std::runtime_error("checkpoint " + tmp.string() + ": " + e.what());
+                }
+            },
+            1);
         collective_call(
             comm, named([&] {
                 const hid_t f = file.get();

@@ -38,3 +38,8 @@ tessera_add_app_test(NAME apps.heat.checkpoint.bad_output_below_file NP 2 EXIT 2
 tessera_add_app_test(NAME apps.heat.checkpoint.bad_benchmark_combination NP 1 EXIT 2 LABELS "heat;io"
   STDERR_COUNT "error: --benchmark runs without --restart=1" NO_OUTPUT out
   COMMAND ${heat} --cells 16 16 --benchmark --checkpoint-every 5)
+# --help documents the options and the exit-code contract.
+tessera_add_app_test(NAME apps.heat.checkpoint.help NP 1 LABELS "heat;io" NO_OUTPUT out
+  STDOUT "--checkpoint-every" "--checkpoint-interval" "--keep-checkpoints" "--restart"
+         "--max-wall-time" "--snapshot-every" "--snapshot-png" "Exit codes: 0 finished"
+  COMMAND ${heat} --help)

@@ -3,7 +3,7 @@ writes, restarts on other rank and thread counts, a flipped byte and a truncated
 and bad restart input. Each case compares the final field bitwise with an uninterrupted run.
 
 usage: heat_checkpoint.py HEAT MPIEXEC CASE   (CASE: kill9, kill9_mid_write, ranks, corrupt,
-truncated, sigusr1, bad_input, series)
+truncated, sigusr1, bad_input, series, unwritable)
 """
 import json
 import os
@@ -229,6 +229,24 @@ elif case == "series":
         run(np_, 1, args + ["--snapshot-every", "10", "--snapshot-png", "--checkpoint-every", "15"], out)
         r = subprocess.run([sys.executable, check, os.path.join(work, out)])
         expect(r.returncode == 0, f"{out}: h5py and XDMF read every snapshot and checkpoint")
+
+elif case == "unwritable":
+    # An output directory the user may not write to: exit 2 before any computing, one line.
+    # Root may write anywhere, so as root the run drops to user nobody (setpriv).
+    target = os.path.join(work, "readonly")
+    os.makedirs(target)
+    os.chmod(work, 0o755)
+    os.chmod(target, 0o555)
+    prefix = []
+    if os.geteuid() == 0:
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    cmd = prefix + command(2, 1, ["--cells", "16", "16", "--steps", "5", "--checkpoint-every", "2"], "readonly")
+    r = subprocess.run(cmd, env=dict(env, HOME="/tmp"), capture_output=True, text=True, timeout=60)
+    print(f"$ {' '.join(cmd)}  -> exit {r.returncode}\n{r.stderr}")
+    lines = [l for l in r.stderr.splitlines() if "error:" in l]
+    expect(r.returncode == 2 and len(lines) == 1 and re.search(r"readonly.*Permission denied", lines[0]),
+           f"unwritable output directory: exit 2, one line: {lines}")
+    expect(os.listdir(target) == [], "nothing written")
 
 else:
     sys.exit(f"unknown case {case}")

@@ -63,8 +63,10 @@ TEST(Checkpoint, RoundTripOnAnotherProcessGridKeepsEveryBitAndTheMetadata) {
     grid::CartDecomp<2> rows(world(), {37, 23}, {false, false}, {1, 0});
     grid::Field<double, 2> u(rows, 1);
     u.fill(value);
-    const auto bytes = io::write_checkpoint<2>(world(), dir, {{"u", &u}}, meta_at(40));
-    EXPECT_EQ(bytes, 37u * 23u * 8u);
+    const auto stats = io::write_checkpoint<2>(world(), dir, {{"u", &u}}, meta_at(40));
+    EXPECT_EQ(stats.bytes, 37u * 23u * 8u);
+    EXPECT_GT(stats.write_seconds, 0.0);
+    EXPECT_GT(stats.sync_seconds, 0.0);
     const auto path = io::checkpoint_path(dir, 40);
     EXPECT_EQ(path.filename(), "chk_000000040.h5");
     EXPECT_TRUE(fs::exists(path));

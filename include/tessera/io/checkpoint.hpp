@@ -40,11 +40,18 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& dir, gindex_t
 /// `dir` does not exist.
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& dir);
 
+/// What a checkpoint write cost (the same values on every rank).
+struct CheckpointStats {
+    std::size_t bytes = 0;     ///< field data written
+    double write_seconds = 0;  ///< create, write and close the temporary file (page cache)
+    double sync_seconds = 0;   ///< fsync the file, rename, fsync the directory (stable storage)
+};
+
 /// Collective over `comm`: writes `fields` and `meta` as checkpoint_path(dir, meta.step), so
 /// that a crash at any moment leaves either the complete new file or none:
 /// write <name>.tmp (datasets chunked, Fletcher32-checksummed), close, fsync, rename,
 /// fsync `dir`. Then deletes all but the newest `keep` checkpoints (keep >= 1). Files lose
-/// write permission for others. `dir` must exist. Returns the bytes of field data written.
+/// write permission for others. `dir` must exist. Returns the bytes and the time of each phase.
 /// Throws CollectiveError (exit 1) on every rank naming the path and HDF5's or the OS's
 /// reason (full disk, permission denied, a path that is a directory...); the temporary file
 /// is removed and earlier checkpoints are untouched.
@@ -52,9 +59,9 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
 /// seconds after the data is written and before the file is closed (a kill then lands in
 /// the middle of a write); TESSERA_TEST_SLEEP_AFTER_CHECKPOINT=S sleeps after it is complete.
 template <int Dim>
-std::size_t write_checkpoint(const mpi::Comm& comm, const std::filesystem::path& dir,
-                             const std::vector<NamedField<Dim>>& fields, const CheckpointMeta& meta,
-                             int keep = 2);
+CheckpointStats write_checkpoint(const mpi::Comm& comm, const std::filesystem::path& dir,
+                                 const std::vector<NamedField<Dim>>& fields, const CheckpointMeta& meta,
+                                 int keep = 2);
 
 /// A checkpoint file opened for reading on a communicator; any rank count and process grid
 /// may read what another wrote.

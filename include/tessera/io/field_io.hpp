@@ -1,6 +1,7 @@
 // Collective HDF5 I/O of distributed Fields: one global dataset, each rank its hyperslab.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "tessera/grid/field.hpp"
@@ -12,6 +13,7 @@ namespace tessera::io {
 struct FieldWriteOptions {
     bool checksum = false;       ///< Fletcher32 per chunk (implies chunking)
     bool chunked = false;        ///< chunked layout (one chunk per owned box of a typical rank)
+    std::size_t max_chunk_elements = std::size_t{1} << 24;  ///< chunks split below this (128 MiB)
 };
 
 /// Options for reading a field dataset.

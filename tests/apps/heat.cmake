@@ -14,8 +14,13 @@ tessera_add_app_test(NAME apps.heat.config_file NP 4 THREADS 1 LABELS heat
   COMMAND ${heat} --config ${PROJECT_SOURCE_DIR}/data/heat/small.toml --steps 30)
 tessera_add_app_test(NAME apps.heat.help NP 1 LABELS heat STDOUT "--cells" "--stencil" "--cfl"
   NO_OUTPUT out COMMAND ${heat} --help)
-tessera_add_app_test(NAME apps.heat.layouts NP 0 LABELS heat TIMEOUT 300
-  COMMAND ${TESSERA_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/heat_layouts.py ${heat} ${MPIEXEC_EXECUTABLE})
+set(layouts_mode "")
+if(TESSERA_SANITIZE)
+  set(layouts_mode --quick)  # every run is several times slower under the sanitizers
+endif()
+tessera_add_app_test(NAME apps.heat.layouts NP 0 LABELS heat TIMEOUT 600
+  COMMAND ${TESSERA_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/heat_layouts.py ${heat} ${MPIEXEC_EXECUTABLE}
+          ${layouts_mode})
 
 # Bad input: exit 2, one line naming the problem, nothing written.
 function(heat_bad_input case regex)

@@ -1,0 +1,64 @@
+// tessera-mc: Monte Carlo with reproducible parallel random numbers and error bars.
+// Every estimate has the same bits on any number of ranks and threads.
+// Sample runs:  mpirun -np 2 tessera-mc pi --samples 100000000
+//               mpirun -np 2 tessera-mc option --style asian --payoff put --antithetic
+//               mpirun -np 2 tessera-mc ep --class A
+//               mpirun -np 4 tessera-mc ising --cells 128 128 --temperature 1.5
+//               tessera-mc --config data/mc/option.toml
+#include "mc.hpp"
+
+namespace {
+
+// Registers the options of every subcommand (their long names are also the TOML keys, in a
+// table named after the subcommand).
+void add_options(tessera::AppOptions& options, mc::Config& cfg) {
+    auto& app = options.cli();
+    app.require_subcommand(1, 1);
+    app.add_option("--seed", cfg.seed, "Seed: sample s draws from the Philox stream (seed, s)");
+
+    auto* pi = app.add_subcommand("pi", "Quarter-disc estimate of pi")->fallthrough();
+    pi->add_option("--samples", cfg.samples, "Number of samples");
+
+    auto* opt = app.add_subcommand("option", "European or Asian option under Black-Scholes")->fallthrough();
+    opt->add_option("--samples", cfg.samples, "Number of paths (antithetic pairs with --antithetic)");
+    opt->add_option("--style", cfg.style, "european or asian (arithmetic average)")
+        ->check(CLI::IsMember({"european", "asian"}));
+    opt->add_option("--payoff", cfg.payoff, "call or put")->check(CLI::IsMember({"call", "put"}));
+    opt->add_option("--spot", cfg.spot, "Initial stock price S0");
+    opt->add_option("--strike", cfg.strike, "Strike K");
+    opt->add_option("--rate", cfg.rate, "Risk-free rate r (continuous)");
+    opt->add_option("--volatility", cfg.volatility, "Volatility sigma");
+    opt->add_option("--maturity", cfg.maturity, "Maturity T in years");
+    opt->add_option("--monitoring", cfg.monitoring, "Asian: number of equally spaced averaging dates");
+    opt->add_flag("--antithetic", cfg.antithetic, "Antithetic variates (pair each path with its mirror)");
+
+    auto* ep = app.add_subcommand("ep", "NAS Parallel Benchmarks EP kernel, verified")->fallthrough();
+    ep->add_option("--class", cfg.ep_class, "Problem class: S, W, A, B, C or D");
+
+    auto* ising = app.add_subcommand("ising", "2D Ising model, checkerboard Metropolis")->fallthrough();
+    ising->add_option("--cells", cfg.cells, "Lattice size NX NY (even)")->expected(2);
+    ising->add_option("--procs", cfg.procs, "Process grid PX PY (0: let MPI choose)")->expected(2);
+    ising->add_option("--temperature", cfg.temperature, "Temperature T (J = k_B = 1)");
+    ising->add_option("--sweeps", cfg.sweeps, "Measured sweeps");
+    ising->add_option("--thermalize", cfg.thermalize, "Sweeps discarded before measuring");
+    ising->add_option("--batches", cfg.batches, "Batches for the batch-means errors");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    tessera::Runtime runtime(argc, argv);
+    return tessera::run_guarded(runtime, [&] {
+        tessera::AppOptions options("mc", "Monte Carlo with reproducible parallel random numbers");
+        mc::Config cfg;
+        add_options(options, cfg);
+        options.parse(runtime.world(), argc, argv);
+        const auto& app = options.cli();
+        tessera::log::info("tessera-mc ", tessera::version(), "\n", options.resolved_toml());
+        tessera::log::info(runtime.layout_report());
+        if (app.got_subcommand("pi")) return mc::run_pi(runtime, options, cfg);
+        if (app.got_subcommand("option")) return mc::run_option(runtime, options, cfg);
+        if (app.got_subcommand("ep")) return mc::run_ep(runtime, options, cfg);
+        return mc::run_ising(runtime, options, cfg);
+    });
+}

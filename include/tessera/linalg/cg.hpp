@@ -1,0 +1,161 @@
+// Conjugate gradients over any symmetric positive definite operator, with reproducible
+// reductions: the residual history is bitwise the same for any rank and thread count.
+//
+// Reproducibility: every dot product and norm goes through tessera/linalg/reduce.hpp: each
+// fixed chunk of op.chunk() consecutive entries (a whole grid line, a whole matrix block) is
+// summed in a fixed order and the chunk sums are added exactly (ExactSum) within threads, over
+// threads and over ranks (integer MPI_SUM), then rounded once. So if the operator's apply() is
+// itself independent of the layout (a stencil is), every iterate is.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tessera/core/error.hpp"
+#include "tessera/core/exact_sum.hpp"
+#include "tessera/core/mpi.hpp"
+#include "tessera/core/timer.hpp"
+#include "tessera/core/types.hpp"
+#include "tessera/linalg/reduce.hpp"
+
+namespace tessera::linalg {
+
+enum class Preconditioner { none, jacobi };
+
+struct CgOptions {
+    double tol = 1e-8;        ///< stop when ||r_k|| <= tol * ||b|| (2-norms); must be > 0
+    int max_iter = 1000;      ///< iteration limit (>= 0)
+    Preconditioner precond = Preconditioner::none;
+    /// Called on every rank after each iteration with (iteration, ||r|| / ||b||); local, so it
+    /// must not communicate (progress reports, logging). Empty: nothing is called.
+    std::function<void(int, double)> monitor = nullptr;
+};
+
+struct CgResult {
+    int iterations = 0;
+    bool converged = false;
+    double relative_residual = 0;  ///< ||r|| / ||b|| at the end (recursive residual)
+    /// ||r_k|| / ||b|| for k = 0 .. iterations (entry 0 is the initial guess's).
+    std::vector<double> history;
+};
+
+/// What cg() needs from an operator A (vectors are this rank's contiguous local parts):
+/// - comm(): the communicator over which local parts make up the global vector;
+/// - local_size(): local vector length; chunk(): the reproducibility chunk (reduce.hpp);
+/// - apply(x, y): y = A x, collective over comm();
+/// - diagonal(d): d = diag(A) (local), used by the Jacobi preconditioner;
+/// - optionally apply_dot(x, y, acc): apply() that also adds the chunk sums of x . y to the
+///   ExactSum `acc` (local part only), sparing CG a pass over x and y for p^T A p.
+template <class Op>
+concept CgOperator = requires(Op& op, std::span<const double> x, std::span<double> y) {
+    { op.comm() } -> std::convertible_to<const mpi::Comm&>;
+    { op.local_size() } -> std::convertible_to<index_t>;
+    { op.chunk() } -> std::convertible_to<index_t>;
+    op.apply(x, y);
+    op.diagonal(y);
+};
+
+namespace detail {
+// Local kernels of one CG iteration (src/linalg/cg.cpp, OpenMP inside, chunked so that the
+// reductions they fuse are reproducible). `dinv` empty means no preconditioner.
+void cg_residual(std::span<const double> b, std::span<const double> ax, std::span<double> r);
+// x += alpha p; r -= alpha ap; then adds r.r to rr and r.(dinv r) to rz (chunk sums, exact).
+void cg_update(double alpha, std::span<const double> p, std::span<const double> ap,
+               std::span<double> x, std::span<double> r, std::span<const double> dinv,
+               index_t chunk, ExactSum& rr, ExactSum& rz);
+// p = dinv r + beta p (dinv empty: p = r + beta p).
+void cg_direction(double beta, std::span<const double> r, std::span<const double> dinv,
+                  std::span<double> p);
+// rr = r.r and rz = r.(dinv r), reduced over comm.
+void cg_norms(const mpi::Comm& comm, std::span<const double> r, std::span<const double> dinv,
+              index_t chunk, double& rr, double& rz);
+std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const double> diag);
+[[noreturn]] void throw_not_spd(double pap, int iteration);
+}  // namespace detail
+
+/// Collective over `comm`: y = A x and returns x . y (reproducible), fused when the operator
+/// offers apply_dot().
+template <class Op>
+double apply_and_dot(Op& op, std::span<const double> x, std::span<double> y, const mpi::Comm& comm,
+                     index_t chunk) {
+    if constexpr (requires(ExactSum& acc) { op.apply_dot(x, y, acc); }) {
+        ExactSum acc;
+        op.apply_dot(x, y, acc);
+        acc.allreduce(comm);
+        return acc.round();
+    } else {
+        op.apply(x, y);
+        return dot(comm, x, y, chunk);
+    }
+}
+
+/// Collective over op.comm(): solves A x = b by (preconditioned) conjugate gradients from the
+/// initial guess in x. Stops when ||r_k|| <= tol ||b||, or after max_iter iterations
+/// (converged = false; not an error). b == 0 gives x = 0 at once.
+/// Throws CollectiveError (exit 2) on every rank when tol <= 0 or max_iter < 0, when local
+/// lengths differ from op.local_size(), when the Jacobi diagonal is not positive, and when a
+/// search direction has p^T A p <= 0 (negative curvature: A is not positive definite).
+template <CgOperator Op>
+CgResult cg(Op& op, std::span<const double> b, std::span<double> x, const CgOptions& options = {}) {
+    const mpi::Comm& comm = op.comm();
+    const index_t n = op.local_size(), chunk = op.chunk();
+    TESSERA_CHECK_ALL(comm, options.tol > 0 && options.tol < 1e300,
+                      "--tol: " << options.tol << " must be positive");
+    TESSERA_CHECK_ALL(comm, options.max_iter >= 0, "--max-iter: " << options.max_iter << " must be >= 0");
+    TESSERA_CHECK_ALL(comm, static_cast<index_t>(b.size()) == n && static_cast<index_t>(x.size()) == n,
+                      "cg: local vectors of length " << b.size() << " and " << x.size()
+                                                     << " for an operator of local size " << n);
+    ScopedTimer timer("linalg.cg");
+    const auto sz = static_cast<std::size_t>(n);
+    std::vector<double> r(sz), p(sz), ap(sz), dinv;
+    if (options.precond == Preconditioner::jacobi) {
+        std::vector<double> diag(sz);
+        op.diagonal(diag);
+        dinv = detail::inverse_diagonal(comm, diag);
+    }
+    CgResult result;
+    const double bnorm = norm2(comm, b, chunk);
+    if (bnorm == 0.0) {
+        std::fill(x.begin(), x.end(), 0.0);
+        result.converged = true;
+        result.history.push_back(0.0);
+        return result;
+    }
+    op.apply(x, ap);
+    detail::cg_residual(b, ap, r);
+    double rr = 0, rz = 0;
+    detail::cg_norms(comm, r, dinv, chunk, rr, rz);
+    result.history.push_back(std::sqrt(rr) / bnorm);
+    detail::cg_direction(0.0, r, dinv, p);
+    int k = 0;
+    while (std::sqrt(rr) > options.tol * bnorm && k < options.max_iter) {
+        const double pap = apply_and_dot(op, p, ap, comm, chunk);
+        if (!(pap > 0.0)) detail::throw_not_spd(pap, k + 1);
+        const double alpha = rz / pap;
+        std::array<ExactSum, 2> acc;  // r.r and r.z
+        detail::cg_update(alpha, p, ap, x, r, dinv, chunk, acc[0], acc[1]);
+        {
+            ScopedTimer t("linalg.cg.allreduce");
+            ExactSum::allreduce(comm, std::span<ExactSum>(acc.data(), dinv.empty() ? 1 : 2));
+        }
+        const double rz_old = rz;
+        rr = acc[0].round();
+        rz = dinv.empty() ? rr : acc[1].round();
+        ++k;
+        result.history.push_back(std::sqrt(rr) / bnorm);
+        if (options.monitor) options.monitor(k, result.history.back());
+        detail::cg_direction(rz / rz_old, r, dinv, p);
+    }
+    result.iterations = k;
+    result.relative_residual = result.history.back();
+    result.converged = std::sqrt(rr) <= options.tol * bnorm;
+    return result;
+}
+
+}  // namespace tessera::linalg

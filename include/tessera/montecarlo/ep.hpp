@@ -1,0 +1,71 @@
+// The NAS Parallel Benchmarks EP kernel: Gaussian pairs by the Marsaglia polar method from
+// the NPB linear congruential generator (a = 5^13, x0 = 271828183, modulus 2^46), their sums
+// and the counts of pairs in square annuli, verified against the published values.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "tessera/core/mpi.hpp"
+#include "tessera/core/progress.hpp"
+#include "tessera/core/types.hpp"
+
+namespace tessera::montecarlo {
+
+/// log2 of the pairs in one EP batch (NPB's MK): batch k starts the generator 2^(MK+1) k draws in.
+inline constexpr int ep_batch_log2 = 16;
+inline constexpr gindex_t ep_batch_pairs = gindex_t{1} << ep_batch_log2;
+inline constexpr int ep_annuli = 10;
+
+/// An NPB problem class: 2^m pairs and the published sums.
+struct EpClass {
+    char name = 'S';
+    int m = 24;
+    double sx = 0.0, sy = 0.0;  ///< published sums of the X and Y deviates
+    std::optional<std::array<std::int64_t, ep_annuli>> counts;  ///< published where known (S)
+};
+
+/// Local: class S, W, A, B, C or D; std::nullopt for anything else.
+std::optional<EpClass> ep_class(char name) noexcept;
+
+/// Sums and counts of one batch or of a whole run.
+struct EpTally {
+    double sx = 0.0, sy = 0.0;
+    std::array<std::int64_t, ep_annuli> q{};
+    std::int64_t accepted() const noexcept;
+};
+
+/// Local: batch `k` (pairs [k 2^16, (k + 1) 2^16)) with the vectorized kernel: uniforms by
+/// 64 interleaved generator lanes, acceptance, log and square root in SIMD, lane sums added
+/// in lane order (so the result does not depend on who computes the batch).
+EpTally ep_batch(gindex_t k) noexcept;
+/// Local: batch `k` exactly as NPB's ep.f computes it (randlc/vranlc in double arithmetic,
+/// one pair at a time). The oracle for ep_batch(): the same counts, sums equal to rounding.
+EpTally ep_batch_ref(gindex_t k) noexcept;
+
+/// Result of a whole EP run.
+struct EpResult {
+    EpTally tally;
+    int m = 0;
+    double seconds = 0.0;  ///< wall time of the kernel, max over ranks
+    /// NPB's rate: 2^(m+1) random numbers per second, in millions.
+    double mops() const noexcept;
+};
+
+/// Collective over `comm`: EP with 2^m pairs. Batches are split over ranks and threads; the
+/// batch sums are combined in batch order, so sx and sy have the same bits on any layout.
+/// Throws tessera::Error unless ep_batch_log2 <= m <= 40.
+EpResult ep_run(const mpi::Comm& comm, int m, Progress* progress = nullptr);
+
+/// Verification against a class: relative errors of the sums and whether counts match.
+struct EpVerification {
+    double sx_rel_error = 0.0, sy_rel_error = 0.0;
+    bool counts_checked = false, counts_match = true;
+    bool passed = false;  ///< both sums within 1e-8 (NPB's epsilon) and counts match if known
+};
+/// Local: checks `result` (2^cls.m pairs) against the published values of `cls`.
+EpVerification ep_verify(const EpResult& result, const EpClass& cls) noexcept;
+
+}  // namespace tessera::montecarlo

@@ -1,0 +1,32 @@
+# tessera-cg: 2D and 3D solves with their self-check, a non-converged run, and bad input.
+if(TARGET tessera-cg)
+  set(cg $<TARGET_FILE:tessera-cg>)
+  tessera_add_app_test(NAME apps.cg.2d NP 2 FILES out/cg/summary.json
+    STDOUT "check: max \\|u_h - u\\| = .* PASSED" "process grid: 1 x 2" "linalg.cg.update"
+    CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cg_check.py
+    COMMAND ${cg} --dim 2 --cells 40 31)
+  tessera_add_app_test(NAME apps.cg.3d_jacobi_config NP 4 THREADS 2 FILES out/cg/summary.json
+    STDOUT "PASSED" "process grid: 1 x" CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cg_check.py
+    COMMAND ${cg} --config ${PROJECT_SOURCE_DIR}/data/cg/small.toml)
+  tessera_add_app_test(NAME apps.cg.benchmark NP 2 FILES out/cg/summary.json
+    STDOUT "memory: triad .* GB/s" "% of the bandwidth bound"
+    COMMAND ${cg} --dim 3 --cells 16 16 16 --benchmark)
+  # Not converged within --max-iter: a failed self-check (exit 1), output still written.
+  tessera_add_app_test(NAME apps.cg.not_converged NP 2 EXIT 1 FILES out/cg/summary.json
+    STDOUT "NOT converged" "FAILED" COMMAND ${cg} --cells 40 40 --max-iter 3)
+  tessera_add_app_test(NAME apps.cg.help NP 1 STDOUT "--tol" "--max-iter" "--precond" "--cells"
+    COMMAND ${cg} --help)
+  # Bad input: exit 2, one error line naming the option, nothing written.
+  tessera_add_app_test(NAME apps.cg.bad_tol NP 2 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "^tessera-cg: error: --tol: 0 must be positive$=1" COMMAND ${cg} --tol 0)
+  tessera_add_app_test(NAME apps.cg.negative_tol NP 2 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "^tessera-cg: error: --tol: -1e-06 must be positive$=1" COMMAND ${cg} --tol -1e-6)
+  tessera_add_app_test(NAME apps.cg.cells_for_dim NP 2 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "^tessera-cg: error: --cells: 2 values given for --dim 3$=1"
+    COMMAND ${cg} --dim 3 --cells 10 10)
+  tessera_add_app_test(NAME apps.cg.bad_precond NP 1 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "^tessera-cg: error: --precond.*=1" COMMAND ${cg} --precond ilu)
+  tessera_add_app_test(NAME apps.cg.split_x NP 2 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "^tessera-cg: error: --procs: the x axis is never split.*=1"
+    COMMAND ${cg} --procs 2 1)
+endif()

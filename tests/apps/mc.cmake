@@ -1,0 +1,76 @@
+# tessera-mc runs: success, bad input (exit 2, nothing written), help, config files, and the
+# same bits in summary.json at 1 rank x 1 thread, 1 x 2, 2 x 1 and 4 x 2.
+set(mc $<TARGET_FILE:tessera-mc>)
+set(mc_compare ${PROJECT_SOURCE_DIR}/tests/montecarlo/compare_summaries.py)
+
+tessera_add_app_test(NAME apps.mc.help NP 1 EXIT 0 STDOUT "pi" "option" "ep" "--seed"
+  COMMAND ${mc} --help)
+tessera_add_app_test(NAME apps.mc.version NP 1 EXIT 0 STDOUT "^tessera [0-9]" COMMAND ${mc} --version)
+tessera_add_app_test(NAME apps.mc.option_help NP 1 EXIT 0
+  STDOUT "--volatility" "--antithetic" "--monitoring" COMMAND ${mc} option --help)
+tessera_add_app_test(NAME apps.mc.pi NP 2 EXIT 0 FILES out/mc/summary.json
+  STDOUT "^pi: 3\\.1" "convergence:" "check: passed" "mc\\.pi"
+  COMMAND ${mc} pi --samples 200000)
+tessera_add_app_test(NAME apps.mc.option_european NP 2 EXIT 0 FILES out/mc/summary.json
+  STDOUT "European price" "distance [0-9.]+ standard errors" "variance reduced" "check: passed"
+  COMMAND ${mc} option --samples 50000 --strike 110 --payoff put --antithetic)
+tessera_add_app_test(NAME apps.mc.option_config NP 2 EXIT 0 FILES out/mc/summary.json
+  STDOUT "Asian \\(arithmetic\\) price" "geometric" "check: passed"
+  COMMAND ${mc} option --config ${PROJECT_SOURCE_DIR}/data/mc/asian_put.toml --samples 20000)
+tessera_add_app_test(NAME apps.mc.ising NP 2 THREADS 1 EXIT 0 FILES out/mc/summary.json
+  STDOUT "energy per site" "1 x 2 process grid" "reference 0\\.98" "check: passed" "mc\\.ising\\.halo"
+  COMMAND ${mc} ising --cells 64 64 --temperature 1.5 --sweeps 1000 --thermalize 100)
+tessera_add_app_test(NAME apps.mc.ep_class_s NP 2 EXIT 0 FILES out/mc/summary.json
+  STDOUT "EP class S" "\\(match\\)" "Mop/s" "check: passed"
+  COMMAND ${mc} ep --class S)
+
+# Bad input: exit 2, one line naming the option, no output directory.
+foreach(case
+    "samples_zero|--samples must be positive|pi;--samples;0"
+    "samples_negative|--samples must be positive|option;--samples;-5"
+    "volatility|--volatility must be positive|option;--volatility;0"
+    "maturity|--maturity must be positive|option;--maturity;-1"
+    "style|--style|option;--style;bermudan"
+    "class|--class must be one of|ep;--class;Q"
+    "temperature|--temperature must be positive|ising;--temperature;0"
+    "odd_cells|--cells must be even|ising;--cells;63;64"
+    "procs|process grid|ising;--procs;3;1"
+    "sweeps|--sweeps must be positive|ising;--sweeps;0"
+    "no_subcommand|subcommand|--seed;3"
+    "unknown_key|unknown config key|pi;--config;${PROJECT_SOURCE_DIR}/data/tests/unknown_key.toml")
+  string(REPLACE "|" ";" parts "${case}")
+  list(GET parts 0 name)
+  list(GET parts 1 message)
+  list(SUBLIST parts 2 -1 args)
+  tessera_add_app_test(NAME apps.mc.bad_${name} NP 2 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "^tessera-mc: error: .*${message}=1" "error:=1"
+    COMMAND ${mc} ${args})
+endforeach()
+
+# A non-empty output directory is refused without --overwrite.
+tessera_add_app_test(NAME apps.mc.refuse_nonempty NP 1 EXIT 2
+  STDERR "not empty" COMMAND ${mc} pi --samples 1000 --output ${PROJECT_SOURCE_DIR}/data/mc)
+
+# Same bits at every layout: one run per layout (fixtures), then a comparison of summary.json.
+function(mc_layout_tests sub keys)
+  set(summaries)
+  foreach(layout "1;1" "1;2" "2;1" "4;2")
+    list(GET layout 0 np)
+    list(GET layout 1 threads)
+    set(test apps.mc.layout.${sub}.np${np}x${threads})
+    tessera_add_app_test(NAME ${test} NP ${np} THREADS ${threads} EXIT 0
+      FILES out/mc/summary.json COMMAND ${mc} ${ARGN} --quiet)
+    set_tests_properties(${test} PROPERTIES FIXTURES_SETUP mc_layout_${sub})
+    list(APPEND summaries ${CMAKE_CURRENT_BINARY_DIR}/${test}/out/mc/summary.json)
+  endforeach()
+  tessera_add_app_test(NAME apps.mc.layout.${sub}.same_bits NP 0 EXIT 0
+    COMMAND ${TESSERA_PYTHON} ${mc_compare} ${keys} ${summaries})
+  set_tests_properties(apps.mc.layout.${sub}.same_bits PROPERTIES FIXTURES_REQUIRED mc_layout_${sub})
+endfunction()
+
+mc_layout_tests(pi "estimate,stderr,ci95,convergence" pi --samples 100000 --seed 11)
+mc_layout_tests(option "estimate,stderr,ci95,geometric,variance_reduction,convergence"
+  option --style asian --monitoring 6 --antithetic --samples 20000)
+mc_layout_tests(ep "sx,sy,q" ep --class S)
+mc_layout_tests(ising "estimate,stderr,ci95,abs_magnetization,specific_heat,susceptibility,fingerprint"
+  ising --cells 32 32 --temperature 2.4 --sweeps 200 --thermalize 20 --seed 5)

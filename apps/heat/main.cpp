@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <numbers>
 #include <optional>
 #include <sstream>
@@ -50,6 +51,7 @@ struct HeatConfig {
     std::string restart;
     double max_wall_time = 0;
     gindex_t snapshot_every = 0;
+    double snapshot_time = 0;
     bool snapshot_png = false;
 
     AppOptions options{"heat", "Explicit heat/diffusion equation on a 2D or 3D grid (MPI + OpenMP)"};
@@ -110,6 +112,10 @@ struct HeatConfig {
         c.add_option("--snapshot-every", snapshot_every,
                      "Add the field to OUTPUT/snapshots.h5 (+ snapshots.xdmf) every N steps (0: never)")
             ->check(CLI::NonNegativeNumber);
+        c.add_option("--snapshot-time", snapshot_time,
+                     "Also snapshot at the first step on or after every multiple of T simulated "
+                     "seconds (0: never)")
+            ->check(CLI::NonNegativeNumber);
         c.add_flag("--snapshot-png", snapshot_png, "Also write OUTPUT/png/heat_<step>.png per snapshot");
         c.footer(
             "Exit codes: 0 finished (summary.json \"completed\": true), or stopped on SIGTERM, SIGUSR1, "
@@ -139,7 +145,7 @@ struct HeatConfig {
         TESSERA_CHECK_ALL(w, init != "file" || !init_file.empty(), "--init file needs --init-file PATH");
         TESSERA_CHECK_ALL(w, !options.common().benchmark ||
                                  (restart.empty() && checkpoint_every == 0 && checkpoint_interval == 0 &&
-                                  snapshot_every == 0 && max_wall_time == 0),
+                                  snapshot_every == 0 && snapshot_time == 0 && max_wall_time == 0),
                           "--benchmark runs without --restart, --checkpoint-*, --snapshot-every and "
                           "--max-wall-time");
         collective_call(w, [&] { (void)stencil::parse_stencil(stencil, dim); });
@@ -538,7 +544,18 @@ int run(const Runtime& rt, HeatConfig& cfg) {
     std::optional<StopSignals> signals;
     if (!benchmark) signals.emplace();
     std::optional<io::TimeSeries> series;
-    if (cfg.snapshot_every > 0) {
+    // Snapshots by simulated time: the first step on or after k * T, for k = 1, 2, ...; a
+    // function of the step alone, so a restarted run takes them at the same steps.
+    auto next_time_snapshot = [&](gindex_t after) -> gindex_t {
+        if (cfg.snapshot_time <= 0) return std::numeric_limits<gindex_t>::max();
+        const double per = cfg.snapshot_time / p.params.dt;  // steps per period, not integral
+        auto first_at = [&](gindex_t k) { return static_cast<gindex_t>(std::ceil(static_cast<double>(k) * per - 1e-9)); };
+        gindex_t k = static_cast<gindex_t>(std::floor(static_cast<double>(after) / per)) + 1;
+        while (first_at(k) <= after) ++k;
+        return first_at(k);
+    };
+    gindex_t time_snapshot = next_time_snapshot(start);
+    if (cfg.snapshot_every > 0 || cfg.snapshot_time > 0) {
         series.emplace(comm, out_dir / "snapshots.h5", out_dir / "snapshots.xdmf", xdmf_geometry<Dim>(p),
                        restart ? start : -1);
         if (cfg.snapshot_png)
@@ -599,6 +616,7 @@ int run(const Runtime& rt, HeatConfig& cfg) {
                 gindex_t target = p.steps;
                 if (cfg.checkpoint_every > 0) target = std::min(target, (step / cfg.checkpoint_every + 1) * cfg.checkpoint_every);
                 if (cfg.snapshot_every > 0) target = std::min(target, (step / cfg.snapshot_every + 1) * cfg.snapshot_every);
+                target = std::min(target, time_snapshot);
                 const double before = MPI_Wtime();
                 stepper.advance(std::min(chunk, target - step));
                 step += std::min(chunk, target - step);
@@ -616,7 +634,9 @@ int run(const Runtime& rt, HeatConfig& cfg) {
                     stop_reason = request.signal ? signal_name(request.signal) : "--max-wall-time";
                     log::info(stop_reason, ": checkpointing at step ", step, " of ", p.steps, " and stopping");
                 }
-                if (cfg.snapshot_every > 0 && step % cfg.snapshot_every == 0) snapshot();
+                const bool by_time = step == time_snapshot;
+                if (by_time) time_snapshot = next_time_snapshot(step);
+                if ((cfg.snapshot_every > 0 && step % cfg.snapshot_every == 0) || by_time) snapshot();
                 const bool due = (cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) ||
                                  request.checkpoint || request.stop();
                 if (due) {

@@ -41,5 +41,5 @@ tessera_add_app_test(NAME apps.heat.checkpoint.bad_benchmark_combination NP 1 EX
 # --help documents the options and the exit-code contract.
 tessera_add_app_test(NAME apps.heat.checkpoint.help NP 1 LABELS "heat;io" NO_OUTPUT out
   STDOUT "--checkpoint-every" "--checkpoint-interval" "--keep-checkpoints" "--restart"
-         "--max-wall-time" "--snapshot-every" "--snapshot-png" "Exit codes: 0 finished"
+         "--max-wall-time" "--snapshot-every" "--snapshot-time" "--snapshot-png" "Exit codes: 0 finished"
   COMMAND ${heat} --help)

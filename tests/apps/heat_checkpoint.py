@@ -229,6 +229,14 @@ elif case == "series":
         run(np_, 1, args + ["--snapshot-every", "10", "--snapshot-png", "--checkpoint-every", "15"], out)
         r = subprocess.run([sys.executable, check, os.path.join(work, out)])
         expect(r.returncode == 0, f"{out}: h5py and XDMF read every snapshot and checkpoint")
+    # By simulated time: dt 1e-4, T 3.5e-4 -> the first steps on or after 3.5, 7, 10.5, 14, 17.5.
+    run(2, 1, ["--cells", "20", "12", "--dt", "1e-4", "--steps", "20", "--snapshot-time", "3.5e-4"], "bytime")
+    with h5py.File(os.path.join(work, "bytime", "snapshots.h5"), "r") as f:
+        steps = sorted(int(k) for k in f["snapshots"])
+        times = [float(f[f"snapshots/{k:09d}"].attrs["time"]) for k in steps]
+    xdmf = open(os.path.join(work, "bytime", "snapshots.xdmf")).read()
+    expect(steps == [0, 4, 7, 11, 14, 18] and all(abs(t - k * 1e-4) < 1e-15 for t, k in zip(times, steps))
+           and xdmf.count("<Time ") == 6, f"--snapshot-time: snapshots at steps {steps}")
 
 elif case == "unwritable":
     # An output directory the user may not write to: exit 2 before any computing, one line.

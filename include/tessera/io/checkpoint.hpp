@@ -67,9 +67,9 @@ CheckpointStats write_checkpoint(const mpi::Comm& comm, const std::filesystem::p
 /// may read what another wrote.
 class CheckpointReader {
 public:
-    /// Collective over `comm`: opens `path` and reads its metadata. Throws CollectiveError
-    /// (exit 2) naming the path when it does not exist, is not an HDF5 file, is truncated,
-    /// or is not a tessera checkpoint.
+    /// Collective over `comm` (which must outlive the reader): opens `path` and reads its
+    /// metadata. Throws CollectiveError (exit 2) naming the path when it does not exist, is
+    /// not an HDF5 file, is truncated, or is not a tessera checkpoint.
     CheckpointReader(const mpi::Comm& comm, const std::filesystem::path& path);
     const CheckpointMeta& meta() const noexcept { return meta_; }
     const std::filesystem::path& path() const noexcept { return file_.path(); }

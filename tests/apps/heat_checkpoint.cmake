@@ -4,7 +4,8 @@ set(heat_checkpoint_driver ${CMAKE_CURRENT_SOURCE_DIR}/heat_checkpoint.py)
 
 # Driver cases: each runs the app several times under mpirun and compares final fields bitwise
 # with an uninterrupted run.
-foreach(case kill9 kill9_mid_write ranks corrupt truncated sigusr1 bad_input series unwritable)
+foreach(case kill9 kill9_mid_write ranks corrupt truncated sigusr1 sigterm_ranks bad_input series
+             unwritable)
   tessera_add_app_test(NAME apps.heat.checkpoint.${case} NP 0 LABELS "heat;io" TIMEOUT 180
     COMMAND ${TESSERA_PYTHON} ${heat_checkpoint_driver} ${heat} ${MPIEXEC_EXECUTABLE} ${case})
 endforeach()

@@ -1,9 +1,11 @@
 """tessera-heat checkpoint/restart under real failures: kill -9 between and during checkpoint
-writes, restarts on other rank and thread counts, a flipped byte and a truncated file, SIGUSR1,
-and bad restart input. Each case compares the final field bitwise with an uninterrupted run.
+writes, restarts on other rank and thread counts, a flipped byte and a truncated file, SIGUSR1
+to mpirun and SIGTERM to the ranks, snapshots and checkpoints read with h5py and XDMF, an
+unwritable output directory, and bad restart input. Each restart case compares the final
+field bitwise with an uninterrupted run.
 
 usage: heat_checkpoint.py HEAT MPIEXEC CASE   (CASE: kill9, kill9_mid_write, ranks, corrupt,
-truncated, sigusr1, bad_input, series, unwritable)
+truncated, sigusr1, sigterm_ranks, bad_input, series, unwritable)
 """
 import json
 import os
@@ -166,7 +168,9 @@ elif case in ("corrupt", "truncated"):
     expect(os.path.exists(chk("run", 500, ".corrupt")), "the damaged file was moved aside")
     same_bits("run", "ref", f"{case} newest checkpoint, fallback")
 
-elif case == "sigusr1":
+elif case in ("sigusr1", "sigterm_ranks"):
+    # SIGUSR1 to mpirun (forwarded to every rank), or SIGTERM straight to every rank as Slurm
+    # does at a time limit.
     args = ["--cells", "64", "48", "--init", "gaussian", "--steps", "3000", "--checkpoint-every", "500"]
     run(2, 1, args, "ref")
     proc = subprocess.Popen(command(4, 1, args, "run"), env=env, stdout=subprocess.PIPE,
@@ -176,21 +180,28 @@ elif case == "sigusr1":
         if proc.poll() is not None or time.monotonic() - t0 > 60:
             sys.exit(f"FAILED: no first checkpoint\n{proc.communicate()}")
         time.sleep(0.01)
-    proc.send_signal(signal.SIGUSR1)
+    name = "SIGUSR1" if case == "sigusr1" else "SIGTERM"
+    if case == "sigusr1":
+        proc.send_signal(signal.SIGUSR1)
+    else:
+        ranks = children(proc.pid)
+        expect(len(ranks) == 4, "4 ranks running")
+        for pid in ranks:
+            os.kill(pid, signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     print(out, err)
-    expect(proc.returncode == 0, f"exit code 0 after SIGUSR1 (got {proc.returncode})")
+    expect(proc.returncode == 0, f"exit code 0 after {name} (got {proc.returncode})")
     s = summary("run")
     step = s["step"]
-    expect(s["completed"] is False and 500 <= step < 3000 and s["stop_reason"] == "SIGUSR1",
-           f"summary: completed false at step {step}, stop_reason SIGUSR1")
+    expect(s["completed"] is False and 500 <= step < 3000 and s["stop_reason"] == name,
+           f"summary: completed false at step {step}, stop_reason {name}")
     with h5py.File(chk("run", step), "r") as f:
         expect(int(f.attrs["step"]) == step and f["fields/u"].shape == (48, 64),
                f"checkpoint at step {step} holds the field of all 4 ranks")
     expect(not os.path.exists(os.path.join(work, "run", "heat.h5")), "no final output for an unfinished run")
     r = run(2, 2, args + ["--restart", "auto"], "run")
     expect(f"at step {step}" in r.stdout and summary("run")["completed"] is True, "--restart auto completes")
-    same_bits("run", "ref", "SIGUSR1 then --restart auto")
+    same_bits("run", "ref", f"{name} then --restart auto")
 
 elif case == "bad_input":
     args = PROBLEM + ["--checkpoint-every", "250"]

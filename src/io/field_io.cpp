@@ -57,18 +57,23 @@ void write_field(const h5::File& file, const std::string& name, const grid::Fiel
     auto space = h5::dataspace(dims);
     h5::Handle dcpl(TESSERA_H5_CALL(H5Pcreate(H5P_DATASET_CREATE)), H5Pclose);
     if (options.chunked || options.checksum) {
-        // One chunk per typical owned box (capped well below HDF5's 4 GiB chunk limit).
+        // One chunk per typical owned box, split along the slowest axes down to
+        // options.max_chunk_elements (HDF5's limit is 4 GiB).
+        const hsize_t cap = std::max<hsize_t>(1, options.max_chunk_elements);
         auto chunk = reversed<Dim>(extents(field.decomp().owned_box_at({})));
         hsize_t elements = 1;
         for (auto& c : chunk) elements *= c;
-        for (std::size_t d = 0; elements > (hsize_t{1} << 24) && d < chunk.size(); ++d) {
-            const hsize_t shrink = std::min<hsize_t>(chunk[d], (elements + (hsize_t{1} << 24) - 1) >> 24);
+        for (std::size_t d = 0; elements > cap && d < chunk.size(); ++d) {
+            const hsize_t shrink = std::min<hsize_t>(chunk[d], (elements + cap - 1) / cap);
             chunk[d] = (chunk[d] + shrink - 1) / shrink;
             elements = 1;
             for (auto& c : chunk) elements *= c;
         }
         TESSERA_H5_CALL(H5Pset_chunk(dcpl.get(), Dim, chunk.data()));
         if (options.checksum) TESSERA_H5_CALL(H5Pset_fletcher32(dcpl.get()));
+        // Every cell is written: a fill value would only be written first and then overwritten
+        // (parallel HDF5 allocates chunks early, at creation).
+        TESSERA_H5_CALL(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER));
     }
     h5::Handle ds(TESSERA_H5_CALL(H5Dcreate2(file.get(), name.c_str(), H5T_NATIVE_DOUBLE, space.get(),
                                              H5P_DEFAULT, dcpl.get(), H5P_DEFAULT)),
@@ -81,7 +86,8 @@ void write_field(const h5::File& file, const std::string& name, const grid::Fiel
 }
 
 template <int Dim>
-void read_field(const h5::File& file, const std::string& name, grid::Field<double, Dim>& field) {
+void read_field(const h5::File& file, const std::string& name, grid::Field<double, Dim>& field,
+                const FieldReadOptions& options) {
     ScopedTimer timer("io.read_field");
     const auto& comm = field.decomp().comm();
     const auto expect = reversed<Dim>(field.decomp().global_cells());
@@ -102,14 +108,15 @@ void read_field(const h5::File& file, const std::string& name, grid::Field<doubl
     h5::Handle ds(TESSERA_H5_CALL(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT)), H5Dclose);
     h5::Handle space(TESSERA_H5_CALL(H5Dget_space(ds.get())), H5Sclose);
     auto [fspace, mspace] = selections<Dim>(space.get(), field);
-    auto dxpl = h5::collective_transfer();
+    auto dxpl = options.independent ? h5::Handle(TESSERA_H5_CALL(H5Pcreate(H5P_DATASET_XFER)), H5Pclose)
+                                    : h5::collective_transfer();
     TESSERA_H5_CALL(H5Dread(ds.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), dxpl.get(),
                             field.view().data()));
 }
 
 template void write_field<2>(const h5::File&, const std::string&, const grid::Field<double, 2>&, const FieldWriteOptions&);
 template void write_field<3>(const h5::File&, const std::string&, const grid::Field<double, 3>&, const FieldWriteOptions&);
-template void read_field<2>(const h5::File&, const std::string&, grid::Field<double, 2>&);
-template void read_field<3>(const h5::File&, const std::string&, grid::Field<double, 3>&);
+template void read_field<2>(const h5::File&, const std::string&, grid::Field<double, 2>&, const FieldReadOptions&);
+template void read_field<3>(const h5::File&, const std::string&, grid::Field<double, 3>&, const FieldReadOptions&);
 
 }  // namespace tessera::io

@@ -22,11 +22,16 @@ herr_t innermost(unsigned n, const H5E_error2_t* err, void* out) {
     if (n == 0 && err->func_name) *text += std::string(" (in ") + err->func_name + ")";
     return 0;
 }
-// The lowest-level minor message (e.g. "unable to open file", "file exists") of the stack.
+// The lowest-level entry of the stack: its description (the root cause, e.g. "data error
+// detected by Fletcher32 checksum") and its minor message (e.g. "unable to open file").
+struct Deepest {
+    std::string desc, minor;
+};
 herr_t deepest(unsigned, const H5E_error2_t* err, void* out) {
-    auto* text = static_cast<std::string*>(out);
+    auto* d = static_cast<Deepest*>(out);
+    d->desc = err->desc ? err->desc : "";
     if (char* minor = H5Eget_minor(err->min_num)) {
-        *text = minor;
+        d->minor = minor;
         H5free_memory(minor);
     }
     return 0;
@@ -35,13 +40,15 @@ herr_t deepest(unsigned, const H5E_error2_t* err, void* out) {
 
 void check_h5(long long rc, const char* call, const char* file, int line) {
     if (rc >= 0) [[likely]] return;
-    std::string top, minor;
+    std::string top;
+    Deepest root;
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, innermost, &top);
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, deepest, &minor);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, deepest, &root);
     H5Eclear2(H5E_DEFAULT);
     std::string msg = std::string("HDF5: ") + call + " failed";
     if (!top.empty()) msg += ": " + top;
-    if (!minor.empty()) msg += " [" + minor + "]";
+    if (!root.desc.empty() && top.rfind(root.desc, 0) != 0) msg += ": " + root.desc;
+    if (!root.minor.empty()) msg += " [" + root.minor + "]";
     throw Error(msg, file, line);
 }
 
@@ -72,19 +79,20 @@ void Handle::close() {
 }
 
 namespace {
-Handle file_access(const mpi::Comm& comm) {
+Handle file_access(const mpi::Comm& comm, const FileOptions& options) {
     Handle fapl(TESSERA_H5_CALL(H5Pcreate(H5P_FILE_ACCESS)), H5Pclose);
     TESSERA_H5_CALL(H5Pset_fapl_mpio(fapl.get(), comm.get(), MPI_INFO_NULL));
     // Metadata written collectively: every rank calls every metadata operation anyway.
-    TESSERA_H5_CALL(H5Pset_coll_metadata_write(fapl.get(), true));
-    TESSERA_H5_CALL(H5Pset_all_coll_metadata_ops(fapl.get(), true));
+    TESSERA_H5_CALL(H5Pset_coll_metadata_write(fapl.get(), options.collective_metadata));
+    TESSERA_H5_CALL(H5Pset_all_coll_metadata_ops(fapl.get(), options.collective_metadata));
+    if (options.alignment > 0) TESSERA_H5_CALL(H5Pset_alignment(fapl.get(), options.alignment, options.alignment));
     return fapl;
 }
 }  // namespace
 
-File File::create(const mpi::Comm& comm, const std::filesystem::path& path) {
+File File::create(const mpi::Comm& comm, const std::filesystem::path& path, const FileOptions& options) {
     detail::quiet_hdf5();
-    auto fapl = file_access(comm);
+    auto fapl = file_access(comm, options);
     File f;
     f.path_ = path;
     f.handle_ = Handle(TESSERA_H5_CALL(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get())),
@@ -92,9 +100,10 @@ File File::create(const mpi::Comm& comm, const std::filesystem::path& path) {
     return f;
 }
 
-File File::open(const mpi::Comm& comm, const std::filesystem::path& path, bool writable) {
+File File::open(const mpi::Comm& comm, const std::filesystem::path& path, bool writable,
+                const FileOptions& options) {
     detail::quiet_hdf5();
-    auto fapl = file_access(comm);
+    auto fapl = file_access(comm, options);
     File f;
     f.path_ = path;
     f.handle_ = Handle(TESSERA_H5_CALL(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
@@ -124,10 +133,14 @@ namespace {
 void write_attr(hid_t obj, const std::string& name, hid_t type, const std::vector<hsize_t>& dims,
                 const void* data) {
     if (H5Aexists(obj, name.c_str()) > 0) TESSERA_H5_CALL(H5Adelete(obj, name.c_str()));
-    Handle space = dims.empty() ? Handle(TESSERA_H5_CALL(H5Screate(H5S_SCALAR)), H5Sclose) : dataspace(dims);
+    // An empty array is a null dataspace (no elements, nothing to write).
+    const bool none = dims.size() == 1 && dims[0] == 0;
+    Handle space = dims.empty() ? Handle(TESSERA_H5_CALL(H5Screate(H5S_SCALAR)), H5Sclose)
+                   : none       ? Handle(TESSERA_H5_CALL(H5Screate(H5S_NULL)), H5Sclose)
+                                : dataspace(dims);
     Handle attr(TESSERA_H5_CALL(H5Acreate2(obj, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT)),
                 H5Aclose);
-    TESSERA_H5_CALL(H5Awrite(attr.get(), type, data));
+    if (!none) TESSERA_H5_CALL(H5Awrite(attr.get(), type, data));
 }
 Handle open_attr(hid_t obj, const std::string& name) {
     return Handle(TESSERA_H5_CALL(H5Aopen(obj, name.c_str(), H5P_DEFAULT)), H5Aclose);
@@ -151,6 +164,10 @@ void write_attribute(hid_t obj, const std::string& name, const std::string& valu
     write_attr(obj, name, type.get(), {}, padded.data());
 }
 
+void write_attribute(hid_t obj, const std::string& name, const std::vector<long long>& values) {
+    write_attr(obj, name, H5T_NATIVE_LLONG, {values.size()}, values.data());
+}
+
 double read_attribute_double(hid_t obj, const std::string& name) {
     auto attr = open_attr(obj, name);
     double v = 0;
@@ -169,6 +186,14 @@ std::vector<double> read_attribute_doubles(hid_t obj, const std::string& name) {
     const auto n = TESSERA_H5_CALL(H5Sget_simple_extent_npoints(space.get()));
     std::vector<double> v(static_cast<std::size_t>(n));
     TESSERA_H5_CALL(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, v.data()));
+    return v;
+}
+std::vector<long long> read_attribute_ints(hid_t obj, const std::string& name) {
+    auto attr = open_attr(obj, name);
+    Handle space(TESSERA_H5_CALL(H5Aget_space(attr.get())), H5Sclose);
+    const auto n = TESSERA_H5_CALL(H5Sget_simple_extent_npoints(space.get()));
+    std::vector<long long> v(static_cast<std::size_t>(n));
+    if (n > 0) TESSERA_H5_CALL(H5Aread(attr.get(), H5T_NATIVE_LLONG, v.data()));
     return v;
 }
 std::string read_attribute_string(hid_t obj, const std::string& name) {

@@ -1,6 +1,7 @@
 // Collective HDF5 I/O of distributed Fields: one global dataset, each rank its hyperslab.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "tessera/grid/field.hpp"
@@ -12,6 +13,16 @@ namespace tessera::io {
 struct FieldWriteOptions {
     bool checksum = false;       ///< Fletcher32 per chunk (implies chunking)
     bool chunked = false;        ///< chunked layout (one chunk per owned box of a typical rank)
+    std::size_t max_chunk_elements = std::size_t{1} << 24;  ///< chunks split below this (128 MiB)
+};
+
+/// Options for reading a field dataset.
+struct FieldReadOptions {
+    /// Each rank reads its hyperslab with independent MPI-IO: a rank whose chunk fails its
+    /// checksum fails alone (the caller agrees afterwards, e.g. with collective_call) instead
+    /// of leaving its peers inside a collective read. Open the file with
+    /// FileOptions::collective_metadata = false for this.
+    bool independent = false;
 };
 
 /// Collective over the field's decomposition: writes the owned cells of every rank into the
@@ -23,8 +34,10 @@ void write_field(const h5::File& file, const std::string& name, const grid::Fiel
 
 /// Collective: reads dataset `name` into the owned cells of `field`, whatever decomposition
 /// or rank count wrote it. Throws CollectiveError (exit 2) naming the file when the dataset is
-/// missing or its shape differs from the field's global cells.
+/// missing or its shape differs from the field's global cells; tessera::Error (local) when
+/// HDF5 fails to read (e.g. a Fletcher32 checksum mismatch: "data error detected").
 template <int Dim>
-void read_field(const h5::File& file, const std::string& name, grid::Field<double, Dim>& field);
+void read_field(const h5::File& file, const std::string& name, grid::Field<double, Dim>& field,
+                const FieldReadOptions& options = {});
 
 }  // namespace tessera::io

@@ -55,13 +55,28 @@ private:
     Closer close_ = nullptr;
 };
 
+/// How a file is accessed (file access property list).
+struct FileOptions {
+    /// Metadata reads and writes done collectively (fewer small reads). Turn off when ranks
+    /// may read raw data independently and one of them may fail mid-way (verification).
+    bool collective_metadata = true;
+    /// Objects of at least this many bytes start on a multiple of it (0: HDF5's default
+    /// packing). A file-system block or stripe size makes large writes aligned.
+    hsize_t alignment = 0;
+};
+
 /// A file opened with the MPI-IO driver on a communicator. Collective open/create/close.
+/// Files are created with mode 0666 minus the umask, as any file; io functions that create
+/// files on their own (checkpoints, snapshots) also remove write permission for others.
 class File {
 public:
     /// Collective over `comm`: creates (truncating) `path`. Throws tessera::Error on failure.
-    static File create(const mpi::Comm& comm, const std::filesystem::path& path);
-    /// Collective over `comm`: opens `path` read-only (or read-write).
-    static File open(const mpi::Comm& comm, const std::filesystem::path& path, bool writable = false);
+    static File create(const mpi::Comm& comm, const std::filesystem::path& path,
+                       const FileOptions& options = {});
+    /// Collective over `comm`: opens `path` read-only (or read-write). Throws tessera::Error
+    /// (with HDF5's reason: not HDF5, truncated, locked...) on failure.
+    static File open(const mpi::Comm& comm, const std::filesystem::path& path, bool writable = false,
+                     const FileOptions& options = {});
     hid_t get() const noexcept { return handle_.get(); }
     const std::filesystem::path& path() const noexcept { return path_; }
     /// Collective: flushes and closes, throwing if HDF5 reports an error (e.g. a full disk).
@@ -83,10 +98,12 @@ void write_attribute(hid_t obj, const std::string& name, double value);
 void write_attribute(hid_t obj, const std::string& name, long long value);
 void write_attribute(hid_t obj, const std::string& name, const std::string& value);
 void write_attribute(hid_t obj, const std::string& name, const std::vector<double>& values);
+void write_attribute(hid_t obj, const std::string& name, const std::vector<long long>& values);
 double read_attribute_double(hid_t obj, const std::string& name);
 long long read_attribute_int(hid_t obj, const std::string& name);
 std::string read_attribute_string(hid_t obj, const std::string& name);
 std::vector<double> read_attribute_doubles(hid_t obj, const std::string& name);
+std::vector<long long> read_attribute_ints(hid_t obj, const std::string& name);
 bool has_attribute(hid_t obj, const std::string& name);
 
 /// Dims (C order) of dataset `name` in `file`. Local once the file is open.

@@ -537,6 +537,7 @@ int run(const Runtime& rt, HeatConfig& cfg) {
     const int reps = benchmark ? cfg.repetitions : 1;
     std::vector<double> times;
     gindex_t step = start;
+    stepper.set_steps_done(start);  // a restart continues the NaN-check schedule
     std::string stop_reason;
     std::filesystem::path last_checkpoint;
     int checkpoints_written = 0;

@@ -55,6 +55,8 @@ public:
     /// Collective: throws CollectiveError (exit 1) if any owned value is NaN or Inf.
     void check_finite() const;
     gindex_t steps_done() const noexcept { return steps_; }
+    /// Local: sets the step count, e.g. after a restart, so NaN checks keep their schedule.
+    void set_steps_done(gindex_t steps) noexcept { steps_ = steps; }
     const HeatParams<Dim>& params() const noexcept { return params_; }
     /// Per-cell amplification of a sine/cosine mode with phases theta: u_{n+1} = g * u_n.
     double amplification(const std::array<double, Dim>& theta) const;

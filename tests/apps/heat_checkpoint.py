@@ -257,10 +257,17 @@ elif case == "unwritable":
     os.chmod(work, 0o755)
     os.chmod(target, 0o555)
     prefix = []
+    exe = heat
     if os.geteuid() == 0:
         prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    cmd = prefix + command(2, 1, ["--cells", "16", "16", "--steps", "5", "--checkpoint-every", "2"], "readonly")
-    r = subprocess.run(cmd, env=dict(env, HOME="/tmp"), capture_output=True, text=True, timeout=60)
+        # nobody must reach the binary and the working directory, and the build tree may sit
+        # where only root can enter (a CI clone under `mktemp -d`): run a copy from `work`.
+        exe = os.path.join(work, "tessera-heat")
+        shutil.copy2(heat, exe)
+        os.chmod(exe, 0o755)
+    cmd = prefix + [mpiexec, "-np", "2", "--bind-to", "none", "-x", "OMP_NUM_THREADS=1", exe,
+                    "--output", target, "--cells", "16", "16", "--steps", "5", "--checkpoint-every", "2"]
+    r = subprocess.run(cmd, cwd=work, env=dict(env, HOME="/tmp"), capture_output=True, text=True, timeout=60)
     print(f"$ {' '.join(cmd)}  -> exit {r.returncode}\n{r.stderr}")
     lines = [l for l in r.stderr.splitlines() if "error:" in l]
     expect(r.returncode == 2 and len(lines) == 1 and re.search(r"readonly.*Permission denied", lines[0]),

@@ -6,17 +6,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 #include <vector>
 
 #include <tessera/tessera.hpp>
 
+#include "manufactured.hpp"
 #include "poisson_operator.hpp"
 
 namespace {
 
 using namespace tessera;
-constexpr double pi = std::numbers::pi;
 
 struct CgConfig {
     AppOptions options{"cg", "Conjugate gradients on the matrix-free Poisson problem"};
@@ -50,27 +49,8 @@ struct CgConfig {
     }
 };
 
-// Manufactured solution u = prod_d g(x_d), g(t) = e^t sin(pi t): zero on the boundary, smooth,
-// and not an eigenmode of the discrete operator (so CG has real work to do).
-double g(double t) { return std::exp(t) * std::sin(pi * t); }
-double g2(double t) { return std::exp(t) * ((1 - pi * pi) * std::sin(pi * t) + 2 * pi * std::cos(pi * t)); }
-template <int Dim>
-double exact(const std::array<double, Dim>& p) {
-    double u = 1;
-    for (double t : p) u *= g(t);
-    return u;
-}
-template <int Dim>
-double source(const std::array<double, Dim>& p) {
-    double f = 0;
-    for (int d = 0; d < Dim; ++d) {
-        double term = -g2(p[d]);
-        for (int e = 0; e < Dim; ++e)
-            if (e != d) term *= g(p[e]);
-        f += term;
-    }
-    return f;
-}
+using cg_app::exact;
+using cg_app::source;
 
 // Collective: sustained memory bandwidth of all ranks' threads together, from a triad
 // a = b + s c on arrays far larger than the caches, counting 32 B per element (two reads,

@@ -11,6 +11,7 @@
 
 #include <tessera/linalg/cg.hpp>
 
+#include "manufactured.hpp"
 #include "poisson_operator.hpp"
 #include "support/mpi_test.hpp"
 
@@ -23,27 +24,8 @@ namespace {
 
 constexpr double pi = std::numbers::pi;
 
-// Manufactured solution u = prod_d g(x_d), g(t) = e^t sin(pi t) (not an eigenmode).
-double g(double t) { return std::exp(t) * std::sin(pi * t); }
-double g2(double t) { return std::exp(t) * ((1 - pi * pi) * std::sin(pi * t) + 2 * pi * std::cos(pi * t)); }
-
-template <int Dim>
-double exact(const std::array<double, Dim>& p) {
-    double u = 1;
-    for (double t : p) u *= g(t);
-    return u;
-}
-template <int Dim>
-double source(const std::array<double, Dim>& p) {
-    double f = 0;
-    for (int d = 0; d < Dim; ++d) {
-        double term = -g2(p[d]);
-        for (int e = 0; e < Dim; ++e)
-            if (e != d) term *= g(p[e]);
-        f += term;
-    }
-    return f;
-}
+using cg_app::exact;
+using cg_app::source;
 
 struct Solve {
     CgResult result;

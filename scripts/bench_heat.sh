@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Heat benchmarks for docs/performance.md: each configuration runs REPS times (each run itself
-# takes the median of --repetitions timed passes and measures a triad in the same run); the
-# script prints every run's rate, triad and ratio, then the median per configuration.
+# Heat benchmarks for docs/performance.md: each configuration runs REPS times; each run times
+# --repetitions passes (REPETITIONS, default 5), runs a triad right after each pass and reports
+# the median rate and the median of the per-pass ratios 24 B x rate / triad. The script prints
+# every run's rate, triad and ratio, then the medians per configuration.
 #   ./scripts/bench_heat.sh [REPS]      (build first: ./scripts/test.sh or ./scripts/demo.sh)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -21,7 +22,7 @@ run() {  # name, ranks, threads, heat options...
       bind=(--map-by "slot:PE=$nt" --bind-to core -x OMP_PROC_BIND=close -x OMP_PLACES=cores)
     fi
     mpirun -np "$np" "${bind[@]}" -x OMP_NUM_THREADS="$nt" "$heat" --benchmark --quiet \
-      --output "$out/$name-$r" "$@" >/dev/null
+      --repetitions "${REPETITIONS:-5}" --output "$out/$name-$r" "$@" >/dev/null
     line=$(/usr/bin/python3 -c "import json,sys; r=json.load(open('$out/$name-$r/summary.json'))['rate']; print(f\"{r['value']/1e9:.3f} {r['triad_bytes_per_s']/1e9:.1f} {r['ratio_to_plain_store_bound']:.3f}\")")
     echo "  $name run $r: Gcell/s triad-GB/s ratio = $line"
     rates+=("$line")

@@ -12,6 +12,10 @@ tessera_add_app_test(NAME apps.heat.run3d_27pt NP 2 THREADS 2 LABELS heat
 tessera_add_app_test(NAME apps.heat.config_file NP 4 THREADS 1 LABELS heat
   STDOUT "self-check: .* PASSED" "stencil star2" FILES out/heat/summary.json
   COMMAND ${heat} --config ${PROJECT_SOURCE_DIR}/data/heat/small.toml --steps 30)
+tessera_add_app_test(NAME apps.heat.benchmark NP 2 THREADS 1 LABELS heat FILES out/heat/summary.json
+  STDOUT "Gcell/s" "triad after each repetition: median .* GB/s" "median of the per-repetition ratios"
+  CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_bench_ratios.py
+  COMMAND ${heat} --cells 256 128 --steps 20 --benchmark --repetitions 3)
 tessera_add_app_test(NAME apps.heat.help NP 1 LABELS heat STDOUT "--cells" "--stencil" "--cfl"
   NO_OUTPUT out COMMAND ${heat} --help)
 set(layouts_mode "")

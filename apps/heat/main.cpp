@@ -3,15 +3,18 @@
 //               mpirun -np 2 tessera-heat --dim 3 --cells 128 128 128 --steps 200
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cmath>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <numbers>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include <tessera/core/signals.hpp>
 #include <tessera/io/checkpoint.hpp>
@@ -50,6 +53,7 @@ struct HeatConfig {
     int keep_checkpoints = 2;
     std::string restart;
     double max_wall_time = 0;
+    double watchdog = 0;
     gindex_t snapshot_every = 0;
     double snapshot_time = 0;
     bool snapshot_png = false;
@@ -108,6 +112,10 @@ struct HeatConfig {
                      "(the initial condition if there is none); PATH: from that checkpoint");
         c.add_option("--max-wall-time", max_wall_time,
                      "Checkpoint and stop (exit 0, completed false) before SECONDS of wall time")
+            ->check(CLI::NonNegativeNumber);
+        c.add_option("--watchdog", watchdog,
+                     "End the job (exit 1, one line per stuck rank) when a rank completes no step or "
+                     "checkpoint for SECONDS (0: off); set it above the longest step or checkpoint write")
             ->check(CLI::NonNegativeNumber);
         c.add_option("--snapshot-every", snapshot_every,
                      "Add the field to OUTPUT/snapshots.h5 (+ snapshots.xdmf) every N steps (0: never)")
@@ -599,6 +607,11 @@ int run(const Runtime& rt, HeatConfig& cfg) {
         return seconds;
     };
 
+    Watchdog watchdog(cfg.watchdog, "completed step");
+    watchdog.kick(step);
+    // Test hook: the last rank stops making progress (sleeps) after this step; others wait for it.
+    const char* hang_hook = std::getenv("TESSERA_TEST_HANG_AFTER_STEP");
+    const gindex_t hang_after = hang_hook ? std::atoll(hang_hook) : -1;
     for (int rep = 0; rep < reps; ++rep) {
         if (rep > 0) initialise<Dim>(cfg, p, u, comm);  // same work every repetition
         Progress progress("heat", p.steps);
@@ -626,6 +639,9 @@ int run(const Runtime& rt, HeatConfig& cfg) {
                 const double before = MPI_Wtime();
                 stepper.advance(std::min(chunk, target - step));
                 step += std::min(chunk, target - step);
+                watchdog.kick(step);
+                while (hang_after >= 0 && step >= hang_after && comm.rank() == comm.size() - 1)
+                    std::this_thread::sleep_for(std::chrono::seconds(1));
                 progress.update(step);
                 // Stop early enough for two more passes, twice the last checkpoint's write time
                 // (before the first write, 0.1 s plus a slow disk: 100 MB/s) and 1 s for the summary and
@@ -647,6 +663,7 @@ int run(const Runtime& rt, HeatConfig& cfg) {
                                  request.checkpoint || request.stop();
                 if (due) {
                     last_write_seconds = checkpoint();
+                    watchdog.kick(step);
                     last_checkpoint_wall = MPI_Wtime();
                 }
                 if (request.stop()) break;

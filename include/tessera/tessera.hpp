@@ -16,6 +16,7 @@
 #include "tessera/core/types.hpp"
 #include "tessera/core/version.hpp"
 #include "tessera/core/view.hpp"
+#include "tessera/core/watchdog.hpp"
 #include "tessera/grid/boundary.hpp"
 #include "tessera/grid/cart_decomp.hpp"
 #include "tessera/grid/field.hpp"

@@ -50,3 +50,13 @@ tessera_add_app_test(NAME apps.heat.overwrite NP 2 EXIT 0 LABELS heat
 tessera_add_app_test(NAME apps.heat.nan_detected NP 2 EXIT 1 LABELS heat
   STDERR_COUNT "error: non-finite value \\(NaN or Inf\\) after step [0-9]+ on rank [01]=1"
   COMMAND ${heat} --cells 32 32 --dt 0.01 --allow-unstable --steps 500 --check-every 20 --init hotspot)
+
+# --watchdog: the last rank stops making progress after step 3 (test hook); the watchdog ends
+# the job within seconds, naming the rank(s) and the last completed step, instead of a hang.
+tessera_add_app_test(NAME apps.heat.watchdog NP 2 EXIT nonzero LABELS heat MAX_SECONDS 40
+  STDERR "\\[rank [01]\\] fatal: watchdog: no progress for [0-9.]+ s \\(last: completed step [0-9]+\\); ending the job"
+  COMMAND ${heat} --cells 64 64 --steps 1000000 --watchdog 2)
+set_property(TEST apps.heat.watchdog APPEND PROPERTY ENVIRONMENT "TESSERA_TEST_HANG_AFTER_STEP=3")
+# A healthy run with a watchdog finishes normally.
+tessera_add_app_test(NAME apps.heat.watchdog_quiet NP 2 LABELS heat
+  STDOUT "self-check: .* PASSED" COMMAND ${heat} --cells 64 48 --steps 50 --watchdog 30)

@@ -88,6 +88,12 @@ Handle file_access(const mpi::Comm& comm, const FileOptions& options) {
     if (options.alignment > 0) TESSERA_H5_CALL(H5Pset_alignment(fapl.get(), options.alignment, options.alignment));
     return fapl;
 }
+Handle serial_file_access(const FileOptions& options) {
+    Handle fapl(TESSERA_H5_CALL(H5Pcreate(H5P_FILE_ACCESS)), H5Pclose);
+    TESSERA_H5_CALL(H5Pset_fapl_sec2(fapl.get()));
+    if (options.alignment > 0) TESSERA_H5_CALL(H5Pset_alignment(fapl.get(), options.alignment, options.alignment));
+    return fapl;
+}
 }  // namespace
 
 File File::create(const mpi::Comm& comm, const std::filesystem::path& path, const FileOptions& options) {
@@ -104,6 +110,27 @@ File File::open(const mpi::Comm& comm, const std::filesystem::path& path, bool w
                 const FileOptions& options) {
     detail::quiet_hdf5();
     auto fapl = file_access(comm, options);
+    File f;
+    f.path_ = path;
+    f.handle_ = Handle(TESSERA_H5_CALL(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
+                                               fapl.get())),
+                       H5Fclose);
+    return f;
+}
+
+File File::create(const std::filesystem::path& path, const FileOptions& options) {
+    detail::quiet_hdf5();
+    auto fapl = serial_file_access(options);
+    File f;
+    f.path_ = path;
+    f.handle_ = Handle(TESSERA_H5_CALL(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get())),
+                       H5Fclose);
+    return f;
+}
+
+File File::open(const std::filesystem::path& path, bool writable, const FileOptions& options) {
+    detail::quiet_hdf5();
+    auto fapl = serial_file_access(options);
     File f;
     f.path_ = path;
     f.handle_ = Handle(TESSERA_H5_CALL(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY,

@@ -65,7 +65,8 @@ struct FileOptions {
     hsize_t alignment = 0;
 };
 
-/// A file opened with the MPI-IO driver on a communicator. Collective open/create/close.
+/// A file opened with the MPI-IO driver on a communicator (collective open/create/close), or
+/// by one process alone with the serial POSIX driver (local open/create/close).
 /// Files are created with mode 0666 minus the umask, as any file; io functions that create
 /// files on their own (checkpoints, snapshots) also remove write permission for others.
 class File {
@@ -77,9 +78,15 @@ public:
     /// (with HDF5's reason: not HDF5, truncated, locked...) on failure.
     static File open(const mpi::Comm& comm, const std::filesystem::path& path, bool writable = false,
                      const FileOptions& options = {});
+    /// Local: creates (truncating) `path` with HDF5's serial POSIX driver (sec2), for one
+    /// process alone; FileOptions::collective_metadata does not apply. Throws tessera::Error.
+    static File create(const std::filesystem::path& path, const FileOptions& options = {});
+    /// Local: opens `path` with the serial POSIX driver (sec2), for one process alone.
+    static File open(const std::filesystem::path& path, bool writable, const FileOptions& options = {});
     hid_t get() const noexcept { return handle_.get(); }
     const std::filesystem::path& path() const noexcept { return path_; }
-    /// Collective: flushes and closes, throwing if HDF5 reports an error (e.g. a full disk).
+    /// Collective (local for a serial file): flushes and closes, throwing if HDF5 reports an
+    /// error (e.g. a full disk).
     void close();
 
 private:

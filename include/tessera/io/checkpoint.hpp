@@ -43,21 +43,25 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
 /// What a checkpoint write cost (the same values on every rank).
 struct CheckpointStats {
     std::size_t bytes = 0;     ///< field data written
-    double write_seconds = 0;  ///< create, write and close the temporary file (page cache)
-    double sync_seconds = 0;   ///< fsync the file, rename, fsync the directory (stable storage)
+    /// create, write and close the temporary file, the ranks in turn, each flushing its part
+    /// to disk (fdatasync) while the next one writes
+    double write_seconds = 0;
+    double sync_seconds = 0;   ///< fsync the file (what is left), rename, fsync the directory
 };
 
 /// Collective over `comm`: writes `fields` and `meta` as checkpoint_path(dir, meta.step), so
 /// that a crash at any moment leaves either the complete new file or none:
-/// write <name>.tmp (datasets chunked, Fletcher32-checksummed), close, fsync, rename,
-/// fsync `dir`. Then deletes all but the newest `keep` checkpoints (keep >= 1). Files lose
-/// write permission for others. `dir` must exist. Returns the bytes and the time of each phase.
+/// write <name>.tmp (datasets chunked, Fletcher32-checksummed; the ranks write in turn, in
+/// rank order, with HDF5's serial driver), close, fsync, rename, fsync `dir`. Then deletes
+/// all but the newest `keep` checkpoints (keep >= 1). Files lose write permission for others.
+/// `dir` must exist. Returns the bytes and the time of each phase.
 /// Throws CollectiveError (exit 1) on every rank naming the path and HDF5's or the OS's
 /// reason (full disk, permission denied, a path that is a directory...); the temporary file
 /// is removed and earlier checkpoints are untouched.
 /// Test hooks (environment, read on every rank): TESSERA_TEST_SLEEP_IN_CHECKPOINT=S sleeps S
-/// seconds after the data is written and before the file is closed (a kill then lands in
-/// the middle of a write); TESSERA_TEST_SLEEP_AFTER_CHECKPOINT=S sleeps after it is complete.
+/// seconds on the last rank, after all data is written and before the file is closed (a kill
+/// then lands in the middle of a write); TESSERA_TEST_SLEEP_AFTER_CHECKPOINT=S sleeps after
+/// it is complete.
 template <int Dim>
 CheckpointStats write_checkpoint(const mpi::Comm& comm, const std::filesystem::path& dir,
                                  const std::vector<NamedField<Dim>>& fields, const CheckpointMeta& meta,

@@ -46,7 +46,8 @@ struct CheckpointStats {
     /// create, write and close the temporary file, the ranks in turn, each flushing its part
     /// to disk (fdatasync) while the next one writes
     double write_seconds = 0;
-    double sync_seconds = 0;   ///< fsync the file (what is left), rename, fsync the directory
+    /// fsync the file (what is left), rename, fsync the directory, delete older checkpoints
+    double sync_seconds = 0;
 };
 
 /// Collective over `comm`: writes `fields` and `meta` as checkpoint_path(dir, meta.step), so

@@ -1,4 +1,5 @@
-// Collective hyperslab I/O of Fields: the owned box of each rank, ghosts and padding skipped.
+// Hyperslab I/O of Fields, collective or in turns (whole chunks written directly with their
+// Fletcher32): the owned box of each rank, ghosts and padding skipped.
 #include "tessera/io/field_io.hpp"
 
 #include <omp.h>

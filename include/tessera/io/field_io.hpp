@@ -1,4 +1,5 @@
-// Collective HDF5 I/O of distributed Fields: one global dataset, each rank its hyperslab.
+// HDF5 I/O of distributed Fields: one global dataset, each rank its hyperslab, written
+// collectively (MPI-IO) or by the ranks in turn (serial driver).
 #pragma once
 
 #include <cstddef>

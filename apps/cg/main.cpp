@@ -75,7 +75,7 @@ int run(Runtime& runtime, const CgConfig& cfg) {
     log::info(runtime.layout_report(), "process grid: ", grid, " (x never split)");
 
     const auto n = static_cast<std::size_t>(op.local_size());
-    std::vector<double> b(n), x(n, 0.0), u(n);
+    StreamedVector<double> b(n), x(n, 0.0), u(n);
     op.fill(std::span<double>(b), source<Dim>);
     op.fill(std::span<double>(u), exact<Dim>);
     linalg::CgOptions opt{.tol = cfg.tol,

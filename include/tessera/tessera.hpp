@@ -7,6 +7,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/core/exact_sum.hpp"
 #include "tessera/core/log.hpp"
+#include "tessera/core/memory.hpp"
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/progress.hpp"
 #include "tessera/core/runtime.hpp"

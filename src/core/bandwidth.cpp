@@ -9,7 +9,11 @@
 namespace tessera {
 
 TriadProbe::TriadProbe(const mpi::Comm& comm, std::size_t elements)
-    : comm_(&comm), n_(elements), a_(new double[elements]), b_(new double[elements]), c_(new double[elements]) {
+    : comm_(&comm),
+      n_(elements),
+      a_(make_streamed_array<double>(elements)),
+      b_(make_streamed_array<double>(elements)),
+      c_(make_streamed_array<double>(elements)) {
     const auto count = static_cast<std::ptrdiff_t>(n_);
     double* a = a_.get();
     double* b = b_.get();

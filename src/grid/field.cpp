@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "tessera/core/error.hpp"
+#include "tessera/core/memory.hpp"
 
 namespace tessera::grid {
 
@@ -27,10 +28,9 @@ Field<T, Dim>::Field(const CartDecomp<Dim>& decomp, int ghost) : decomp_(&decomp
     if constexpr (Dim == 3) stride_[2] = row * storage_.extent(1);
     const index_t outer = storage_.extent(Dim - 1);
     const std::size_t count = static_cast<std::size_t>(stride_[Dim - 1] * outer);
-    const std::size_t bytes = ((count * sizeof(T) + kAlign - 1) / kAlign) * kAlign;
-    T* raw = static_cast<T*>(std::aligned_alloc(kAlign, bytes));
-    if (!raw) throw std::bad_alloc();
-    alloc_.reset(raw);
+    // Cache-line aligned; large fields on transparent huge pages (core/memory.hpp).
+    alloc_ = make_streamed_array<T>(count);
+    T* raw = alloc_.get();
     base_ = raw + front;
     // First touch: the outer axis split with the static schedule the kernels use.
     const index_t plane = stride_[Dim - 1];

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "tessera/core/memory.hpp"
 #include "tessera/core/mpi.hpp"
 
 namespace tessera {
@@ -28,7 +29,7 @@ public:
 private:
     const mpi::Comm* comm_;
     std::size_t n_;
-    std::unique_ptr<double[]> a_, b_, c_;
+    StreamedArray<double> a_, b_, c_;  // allocated like Field storage, so the bound is fair
 };
 
 /// Collective: TriadProbe(comm, elements).measure(repetitions).

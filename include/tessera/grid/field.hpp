@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "tessera/core/memory.hpp"
 #include "tessera/core/view.hpp"
 #include "tessera/grid/cart_decomp.hpp"
 
@@ -36,14 +37,11 @@ public:
     void swap(Field& other) noexcept;
 
 private:
-    struct Free {
-        void operator()(T* p) const noexcept { std::free(p); }
-    };
     const CartDecomp<Dim>* decomp_;
     int ghost_;
     Box<Dim> storage_;
     std::array<index_t, Dim> stride_{};
-    std::unique_ptr<T[], Free> alloc_;
+    StreamedArray<T> alloc_;
     T* base_ = nullptr;  // element at storage_.lo
 };
 

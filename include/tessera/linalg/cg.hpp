@@ -19,6 +19,7 @@
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/exact_sum.hpp"
+#include "tessera/core/memory.hpp"
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/timer.hpp"
 #include "tessera/core/types.hpp"
@@ -113,7 +114,8 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, const CgOpti
                                                      << " for an operator of local size " << n);
     ScopedTimer timer("linalg.cg");
     const auto sz = static_cast<std::size_t>(n);
-    std::vector<double> r(sz), p(sz), ap(sz), dinv;
+    StreamedVector<double> r(sz), p(sz), ap(sz);  // huge pages: memory/bandwidth bound loops
+    std::vector<double> dinv;
     if (options.precond == Preconditioner::jacobi) {
         std::vector<double> diag(sz);
         op.diagonal(diag);

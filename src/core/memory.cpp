@@ -1,0 +1,26 @@
+// Large-array allocation: cache-line alignment, and transparent huge pages for big arrays.
+#include "tessera/core/memory.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <new>
+
+namespace tessera {
+
+void* allocate_streamed(std::size_t bytes) {
+    constexpr std::size_t kLine = 64;
+    constexpr std::size_t kHuge = std::size_t{2} << 20;
+    const bool huge = bytes >= kHugePageThreshold;
+    const std::size_t align = huge ? kHuge : kLine;
+    const std::size_t size = (std::max<std::size_t>(bytes, 1) + align - 1) / align * align;
+    void* p = std::aligned_alloc(align, size);
+    if (!p) throw std::bad_alloc();
+#if defined(MADV_HUGEPAGE)
+    // Advice only: where THP is off the pages stay 4 KiB and nothing else changes.
+    if (huge) (void)::madvise(p, size, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+}  // namespace tessera

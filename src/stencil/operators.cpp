@@ -205,9 +205,8 @@ void sweep(ConstView<double, Dim> u, View<double, Dim> out, const Box<Dim>& box,
     const index_t ny = box.hi[1] - box.lo[1];
     const index_t tile = j_tile<Dim>(box, u.stride()[1], planes);
     // 3D with streaming stores: 2 x 2 blocks of rows (j, j + 1 in planes k, k + 1) share both
-    // neighbours, j and k: 1.80-1.89 instead of 1.60-1.69 Gcell/s at 512^3. With ordinary
-    // stores the same blocks ran 2.5x slower than runs of four rows in one plane (unexplained
-    // so far; not the tile size, not 4 KiB aliasing between the fields), so those keep runs.
+    // neighbours, j and k (slightly faster at 512^3 than runs of four in one plane). With
+    // ordinary stores both orders measured the same, and runs of four are kept.
     const bool blocks_2x2 = Dim == 3 && stream;
     Box<Dim> row0 = box;  // the same rows located at i = 0, so pointers index by global i
     row0.lo[0] = 0;

@@ -7,7 +7,8 @@
 #  1. layout: OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK, OMP_PLACES=cores, OMP_PROC_BIND=close;
 #  2. launch: `srun --mpi=pmix` (TESSERA_LAUNCHER=srun, the default inside a job) or
 #     `mpirun` (TESSERA_LAUNCHER=mpirun), as `prog & wait $!`;
-#  3. USR1/TERM: forwarded to the launcher (srun and mpirun pass them to every rank), whose
+#  3. USR1/TERM: forwarded to the launcher (srun and mpirun pass them to every rank; TERM goes
+#     to mpirun as USR1, which it forwards at once instead of ending the ranks 1 s later), whose
 #     ranks write a checkpoint at the next step boundary and exit 0; then it waits again;
 #  4. continuation: when this part's summary.json says "completed": false, submits this same
 #     job script again (same resources, same arguments, --dependency=afterany on this job),
@@ -111,7 +112,11 @@ tessera_job() {
   local pid="" rc=0 signalled="" stamp
   stamp=$(mktemp)  # summary.json newer than this was written by this part
   trap 'signalled=USR1; tessera_log "USR1: asking $prog to checkpoint and stop"; [ -z "$pid" ] || kill -USR1 "$pid" 2> /dev/null || true' USR1
-  trap 'signalled=TERM; tessera_log "TERM: asking $prog to checkpoint and stop"; [ -z "$pid" ] || kill -TERM "$pid" 2> /dev/null || true' TERM
+  # mpirun forwards TERM to the ranks only about 1 s later and then ends them, which can kill
+  # them before they checkpoint; it forwards USR1 at once and waits. The apps treat both alike.
+  local term_as=TERM
+  [ "$launcher" = mpirun ] && term_as=USR1
+  trap 'signalled=TERM; tessera_log "TERM: asking $prog to checkpoint and stop (as $term_as to $launcher)"; [ -z "$pid" ] || kill -$term_as "$pid" 2> /dev/null || true' TERM
   "${cmd[@]}" "$exe" "$@" &
   pid=$!
   while :; do

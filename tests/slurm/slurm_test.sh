@@ -156,7 +156,7 @@ if [ "$mode" = stub ]; then
   done
   say "array tasks 1 and 2 ran their own lines ($work/sweep/task-{1,2})"
 
-  say "TERM through mpirun (TESSERA_LAUNCHER=mpirun): mpirun exits 1, the part still continues"
+  say "TERM through mpirun (TESSERA_LAUNCHER=mpirun): the job script forwards it as USR1, the part checkpoints and continues"
   j=$(cd "$work" && TESSERA_LAUNCHER=mpirun sbatch --parsable --job-name=term --output="$work/%x-%j.out" \
         "$repo/scripts/slurm/heat.sbatch" "${app_args[@]}" --output "$work/term")
   jobs_started+=("$j")

@@ -607,7 +607,7 @@ int run(const Runtime& rt, HeatConfig& cfg) {
         return seconds;
     };
 
-    Watchdog watchdog(cfg.watchdog, "completed step");
+    Watchdog watchdog(cfg.watchdog, comm.rank(), "completed step");
     watchdog.kick(step);
     // Test hook: the last rank stops making progress (sleeps) after this step; others wait for it.
     const char* hang_hook = std::getenv("TESSERA_TEST_HANG_AFTER_STEP");

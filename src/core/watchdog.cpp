@@ -1,8 +1,6 @@
 // Watchdog: a thread that ends a process whose run has stopped making progress.
 #include "tessera/core/watchdog.hpp"
 
-#include <mpi.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,7 +15,8 @@ long long now_ns() noexcept {
 }
 }  // namespace
 
-Watchdog::Watchdog(double seconds, std::string what) : seconds_(seconds), what_(std::move(what)) {
+Watchdog::Watchdog(double seconds, int rank, std::string what)
+    : seconds_(seconds), rank_(rank), what_(std::move(what)) {
     last_kick_ns_.store(now_ns(), std::memory_order_relaxed);
     if (enabled()) thread_ = std::thread([this] { watch(); });
 }
@@ -45,12 +44,8 @@ void Watchdog::watch() {
     while (!stop_cv_.wait_for(lock, poll, [this] { return stopping_; })) {
         const long long idle = now_ns() - last_kick_ns_.load(std::memory_order_relaxed);
         if (idle < limit_ns) continue;
-        int rank = -1, initialized = 0, finalized = 0;
-        MPI_Initialized(&initialized);
-        MPI_Finalized(&finalized);
-        if (initialized && !finalized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
         std::fprintf(stderr, "[rank %d] fatal: watchdog: no progress for %.3g s (last: %s %lld); ending the job\n",
-                     rank, static_cast<double>(idle) * 1e-9, what_.c_str(),
+                     rank_, static_cast<double>(idle) * 1e-9, what_.c_str(),
                      static_cast<long long>(progress_.load(std::memory_order_relaxed)));
         std::fflush(stderr);
         std::_Exit(1);  // the main thread may be blocked in MPI: no unwinding, no finalize

@@ -96,46 +96,41 @@ Handle serial_file_access(const FileOptions& options) {
 }
 }  // namespace
 
+File File::create_with(const std::filesystem::path& path, const Handle& fapl) {
+    return File::adopt(path, Handle(TESSERA_H5_CALL(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get())),
+                                    H5Fclose));
+}
+File File::open_with(const std::filesystem::path& path, bool writable, const Handle& fapl) {
+    return File::adopt(path, Handle(TESSERA_H5_CALL(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
+                                                            fapl.get())),
+                                    H5Fclose));
+}
+
 File File::create(const mpi::Comm& comm, const std::filesystem::path& path, const FileOptions& options) {
     detail::quiet_hdf5();
-    auto fapl = file_access(comm, options);
-    File f;
-    f.path_ = path;
-    f.handle_ = Handle(TESSERA_H5_CALL(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get())),
-                       H5Fclose);
-    return f;
+    return create_with(path, file_access(comm, options));
 }
 
 File File::open(const mpi::Comm& comm, const std::filesystem::path& path, bool writable,
                 const FileOptions& options) {
     detail::quiet_hdf5();
-    auto fapl = file_access(comm, options);
-    File f;
-    f.path_ = path;
-    f.handle_ = Handle(TESSERA_H5_CALL(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
-                                               fapl.get())),
-                       H5Fclose);
-    return f;
+    return open_with(path, writable, file_access(comm, options));
 }
 
 File File::create(const std::filesystem::path& path, const FileOptions& options) {
     detail::quiet_hdf5();
-    auto fapl = serial_file_access(options);
-    File f;
-    f.path_ = path;
-    f.handle_ = Handle(TESSERA_H5_CALL(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get())),
-                       H5Fclose);
-    return f;
+    return create_with(path, serial_file_access(options));
 }
 
 File File::open(const std::filesystem::path& path, bool writable, const FileOptions& options) {
     detail::quiet_hdf5();
-    auto fapl = serial_file_access(options);
+    return open_with(path, writable, serial_file_access(options));
+}
+
+File File::adopt(const std::filesystem::path& path, Handle handle) {
     File f;
     f.path_ = path;
-    f.handle_ = Handle(TESSERA_H5_CALL(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
-                                               fapl.get())),
-                       H5Fclose);
+    f.handle_ = std::move(handle);
     return f;
 }
 

@@ -143,10 +143,6 @@ static_assert(kRowGroup == 4, "sweep() lists groups of four rows (a run of 4, or
 template <class Cell, class Cell8>
 [[gnu::flatten]] inline void rows_update(const double* const* in, double* const* o, index_t i0, index_t i1, bool stream,
                         Cell cell, Cell8 cell8) {
-    bool same_alignment = true;
-    for (int g = 1; g < kRowGroup; ++g)
-        same_alignment = same_alignment && (reinterpret_cast<std::uintptr_t>(o[g] + i0) % 64) ==
-                                               (reinterpret_cast<std::uintptr_t>(o[0] + i0) % 64);
     if (!stream) {
 #pragma omp simd
         for (index_t i = i0; i < i1; ++i) {
@@ -155,6 +151,10 @@ template <class Cell, class Cell8>
         }
         return;
     }
+    bool same_alignment = true;
+    for (int g = 1; g < kRowGroup; ++g)
+        same_alignment = same_alignment && (reinterpret_cast<std::uintptr_t>(o[g] + i0) % 64) ==
+                                               (reinterpret_cast<std::uintptr_t>(o[0] + i0) % 64);
     if (!same_alignment) {
         for (int g = 0; g < kRowGroup; ++g) row_update(in[g], o[g], i0, i1, true, cell, cell8);
         return;

@@ -20,7 +20,8 @@ namespace tessera {
 /// it (no thread). Kicking is one relaxed atomic store: cheap enough for every step.
 class Watchdog {
 public:
-    Watchdog(double seconds, std::string what = "step");
+    /// `rank` names this process in the message (the caller's communicator rank).
+    Watchdog(double seconds, int rank, std::string what = "step");
     Watchdog(const Watchdog&) = delete;
     Watchdog& operator=(const Watchdog&) = delete;
     /// Stops the thread (it never fires after the destructor starts).
@@ -33,6 +34,7 @@ public:
 private:
     void watch();
     double seconds_;
+    int rank_;
     std::string what_;
     std::atomic<gindex_t> progress_{0};
     std::atomic<long long> last_kick_ns_{0};

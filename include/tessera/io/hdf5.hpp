@@ -90,6 +90,10 @@ public:
     void close();
 
 private:
+    // The entry points above differ only in the driver's file access property list.
+    static File create_with(const std::filesystem::path& path, const Handle& fapl);
+    static File open_with(const std::filesystem::path& path, bool writable, const Handle& fapl);
+    static File adopt(const std::filesystem::path& path, Handle handle);
     Handle handle_;
     std::filesystem::path path_;
 };

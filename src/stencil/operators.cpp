@@ -33,14 +33,6 @@ constexpr double kStar[5][5] = {
 // inlining star_cell<1, 3> there).
 #define TESSERA_CELL inline __attribute__((always_inline))
 
-// Second difference of order 2R along one axis at p, neighbours `stride` apart.
-template <int R>
-TESSERA_CELL double star_diff(const double* p, index_t stride) {
-    double s = kStar[R][0] * p[0];
-    for (int m = 1; m <= R; ++m) s += kStar[R][m] * (p[-m * stride] + p[m * stride]);
-    return s;
-}
-
 // 9-point: (4 * (E + W + N + S) + (NE + NW + SE + SW) - 20 C) / 6, times w.
 TESSERA_CELL double box9(const double* p, index_t sy, double w6) {
     const double faces = (p[-1] + p[1]) + (p[-sy] + p[sy]);
@@ -59,11 +51,38 @@ TESSERA_CELL double box27(const double* p, index_t sy, index_t sz, double w30) {
     return w30 * (((14.0 * faces + 3.0 * edges) + corners) - 128.0 * p[0]);
 }
 
+// Star-stencil coefficients folded once per sweep: centre = self + sum_d w_d a_0 and
+// off[d][m - 1] = w_d a_m. A cell then costs a multiply and two adds per neighbour pair plus
+// the centre term: 10 instead of 20 floating-point operations for the 3D 7-point stencil.
 template <int R, int Dim>
-TESSERA_CELL double star_cell(const double* p, const std::array<index_t, Dim>& s, const StencilCoeffs<Dim>& c) {
-    double lap = c.weight[0] * star_diff<R>(p, 1);
-    for (int d = 1; d < Dim; ++d) lap += c.weight[d] * star_diff<R>(p, s[d]);
-    return c.self * p[0] + lap;
+struct StarFold {
+    double centre;
+    double off[Dim][R];
+};
+
+template <int R, int Dim>
+TESSERA_CELL StarFold<R, Dim> fold_star(const StencilCoeffs<Dim>& c) {
+    StarFold<R, Dim> f{};
+    f.centre = c.self;
+    for (int d = 0; d < Dim; ++d) f.centre += c.weight[d] * kStar[R][0];
+    for (int d = 0; d < Dim; ++d)
+        for (int m = 1; m <= R; ++m) f.off[d][m - 1] = c.weight[d] * kStar[R][m];
+    return f;
+}
+
+// The star-stencil cell: lap = sum over axes d of sum_m off[d][m - 1] (u[-m] + u[+m]), then
+// centre * u + lap. The scalar, Vec8 and row-pointer versions below spell out the same
+// operations in the same order (plain loops, no lambdas: GCC must inline and vectorize them).
+template <int R, int Dim>
+TESSERA_CELL double star_cell(const double* p, const std::array<index_t, Dim>& s, const StarFold<R, Dim>& f) {
+    double lap = f.off[0][0] * (p[-1] + p[1]);
+    for (int m = 2; m <= R; ++m) lap += f.off[0][m - 1] * (p[-m] + p[m]);
+    for (int d = 1; d < Dim; ++d) {
+        double a = f.off[d][0] * (p[-s[d]] + p[s[d]]);
+        for (int m = 2; m <= R; ++m) a += f.off[d][m - 1] * (p[-m * s[d]] + p[m * s[d]]);
+        lap += a;
+    }
+    return f.centre * p[0] + lap;
 }
 
 template <int Dim>
@@ -87,15 +106,15 @@ inline Vec8 load8(const double* p) {
 }
 
 template <int R, int Dim>
-TESSERA_CELL Vec8 star_cell8(const double* p, const std::array<index_t, Dim>& s, const StencilCoeffs<Dim>& c) {
-    auto diff = [p](index_t stride) {
-        Vec8 d = kStar[R][0] * load8(p);
-        for (int m = 1; m <= R; ++m) d += kStar[R][m] * (load8(p - m * stride) + load8(p + m * stride));
-        return d;
-    };
-    Vec8 lap = c.weight[0] * diff(1);
-    for (int d = 1; d < Dim; ++d) lap += c.weight[d] * diff(s[d]);
-    return c.self * load8(p) + lap;
+TESSERA_CELL Vec8 star_cell8(const double* p, const std::array<index_t, Dim>& s, const StarFold<R, Dim>& f) {
+    Vec8 lap = f.off[0][0] * (load8(p - 1) + load8(p + 1));
+    for (int m = 2; m <= R; ++m) lap += f.off[0][m - 1] * (load8(p - m) + load8(p + m));
+    for (int d = 1; d < Dim; ++d) {
+        Vec8 a = f.off[d][0] * (load8(p - s[d]) + load8(p + s[d]));
+        for (int m = 2; m <= R; ++m) a += f.off[d][m - 1] * (load8(p - m * s[d]) + load8(p + m * s[d]));
+        lap += a;
+    }
+    return f.centre * load8(p) + lap;
 }
 
 #if defined(__AVX__)
@@ -133,39 +152,38 @@ template <class Cell, class Cell8>
 }
 
 // Rows updated together (unroll and jam over rows): each vector step computes the same i in
-// kRowGroup rows. A lone row streams three neighbouring rows through L1 per output row; a
-// group shares them (kRowGroup + 2 rows per kRowGroup outputs) and keeps more memory streams
-// in flight. 2D 5-point, 8192^2, 2 threads: 15-25% faster than one row at a time with
-// ordinary stores (docs/performance.md). The same expression per cell, so the same bits.
+// G rows. A lone row streams three neighbouring rows through L1 per output row; a group of
+// rows shares them (G + 2 rows per G outputs) and keeps more memory streams in flight. 2D
+// 5-point, 8192^2, 2 threads: runs of four rows are 15-25% faster than one row at a time
+// with ordinary stores (docs/performance.md). The same expression per cell, so the same bits.
 constexpr int kRowGroup = 4;
-static_assert(kRowGroup == 4, "sweep() lists groups of four rows (a run of 4, or a 2 x 2 block)");
 
-template <class Cell, class Cell8>
+template <int G, class Cell, class Cell8>
 [[gnu::flatten]] inline void rows_update(const double* const* in, double* const* o, index_t i0, index_t i1, bool stream,
                         Cell cell, Cell8 cell8) {
     if (!stream) {
 #pragma omp simd
         for (index_t i = i0; i < i1; ++i) {
 #pragma GCC unroll 4
-            for (int g = 0; g < kRowGroup; ++g) o[g][i] = cell(in[g] + i);
+            for (int g = 0; g < G; ++g) o[g][i] = cell(in[g] + i);
         }
         return;
     }
     bool same_alignment = true;
-    for (int g = 1; g < kRowGroup; ++g)
+    for (int g = 1; g < G; ++g)
         same_alignment = same_alignment && (reinterpret_cast<std::uintptr_t>(o[g] + i0) % 64) ==
                                                (reinterpret_cast<std::uintptr_t>(o[0] + i0) % 64);
     if (!same_alignment) {
-        for (int g = 0; g < kRowGroup; ++g) row_update(in[g], o[g], i0, i1, true, cell, cell8);
+        for (int g = 0; g < G; ++g) row_update(in[g], o[g], i0, i1, true, cell, cell8);
         return;
     }
     index_t i = i0;
     for (; i < i1 && (reinterpret_cast<std::uintptr_t>(o[0] + i) % 64) != 0; ++i)
-        for (int g = 0; g < kRowGroup; ++g) o[g][i] = cell(in[g] + i);
+        for (int g = 0; g < G; ++g) o[g][i] = cell(in[g] + i);
     for (; i + 8 <= i1; i += 8)
-        for (int g = 0; g < kRowGroup; ++g) stream8(o[g] + i, cell8(in[g] + i));
+        for (int g = 0; g < G; ++g) stream8(o[g] + i, cell8(in[g] + i));
     for (; i < i1; ++i)
-        for (int g = 0; g < kRowGroup; ++g) o[g][i] = cell(in[g] + i);
+        for (int g = 0; g < G; ++g) o[g][i] = cell(in[g] + i);
 }
 
 // Rows [lo, hi) of `rows` that thread t of nt takes under OpenMP's schedule(static) (libgomp:
@@ -204,27 +222,30 @@ void sweep(ConstView<double, Dim> u, View<double, Dim> out, const Box<Dim>& box,
     const index_t i0 = box.lo[0], i1 = box.hi[0], rows = box_rows(box);
     const index_t ny = box.hi[1] - box.lo[1];
     const index_t tile = j_tile<Dim>(box, u.stride()[1], planes);
-    // 3D with streaming stores: 2 x 2 blocks of rows (j, j + 1 in planes k, k + 1) share both
-    // neighbours, j and k (slightly faster at 512^3 than runs of four in one plane). With
-    // ordinary stores both orders measured the same, and runs of four are kept.
-    const bool blocks_2x2 = Dim == 3 && stream;
+    // 3D sweeps walk plane pairs, updating rows of planes k and k + 1 together: they share the
+    // rows of both planes, so each output row pulls fewer rows from L2, and a 3D sweep is
+    // limited by the cache-line streams a core keeps in flight, not by bytes (bench-stencil-
+    // streams, docs/performance.md). Streaming stores: 2 x 2 blocks (j, j + 1 in planes k,
+    // k + 1). Ordinary stores: 2 x 1 (row j in planes k, k + 1), so rows of a plane stay in
+    // address order; 2 x 2 blocks and runs of four in one plane were 5-15% slower there.
+    const bool row_groups = Dim == 2 || stream;
     Box<Dim> row0 = box;  // the same rows located at i = 0, so pointers index by global i
     row0.lo[0] = 0;
-    // The kRowGroup rows listed in `r`, updated together.
-    auto update_group = [&](const index_t* r) {
-        const double* in[kRowGroup];
-        double* o[kRowGroup];
-        for (int g = 0; g < kRowGroup; ++g) {
+    // The G rows listed in `r`, updated together.
+    auto update_group = [&]<int G>(const index_t (&r)[G]) {
+        const double* in[G];
+        double* o[G];
+        for (int g = 0; g < G; ++g) {
             if (walls) fill_row_walls(row_begin(u_rows, row0, r[g]), *walls);
             in[g] = row_begin(u, row0, r[g]);
             o[g] = row_begin(out, row0, r[g]);
         }
-        rows_update(in, o, i0, i1, stream, cell, cell8);
+        rows_update<G>(in, o, i0, i1, stream, cell, cell8);
     };
-    // Rows [a, b) in groups of kRowGroup consecutive rows, then one by one.
+    // Rows [a, b) in groups of kRowGroup consecutive rows (if row_groups), then one by one.
     auto update_rows = [&](index_t a, index_t b) {
         index_t r = a;
-        for (; r + kRowGroup <= b; r += kRowGroup) {
+        for (; row_groups && r + kRowGroup <= b; r += kRowGroup) {
             const index_t group[kRowGroup] = {r, r + 1, r + 2, r + 3};
             update_group(group);
         }
@@ -242,12 +263,16 @@ void sweep(ConstView<double, Dim> u, View<double, Dim> out, const Box<Dim>& box,
             for (index_t jt = 0; jt < ny; jt += tile) {
                 const index_t je = std::min(jt + tile, ny);
                 for (index_t plane = r0 / ny; plane * ny < r1;) {
-                    // A 2 x 2 block needs both planes' tile rows in this thread's share.
-                    if (blocks_2x2 && plane * ny + jt >= r0 && (plane + 1) * ny + je <= r1) {
+                    // A plane pair needs both planes' tile rows in this thread's share.
+                    if (Dim == 3 && plane * ny + jt >= r0 && (plane + 1) * ny + je <= r1) {
                         index_t j = jt;
-                        for (; j + 2 <= je; j += 2) {
+                        for (; stream && j + 2 <= je; j += 2) {
                             const index_t base = plane * ny + j;
-                            const index_t group[kRowGroup] = {base, base + 1, base + ny, base + ny + 1};
+                            const index_t group[4] = {base, base + 1, base + ny, base + ny + 1};
+                            update_group(group);
+                        }
+                        for (; !stream && j < je; ++j) {
+                            const index_t group[2] = {plane * ny + j, (plane + 1) * ny + j};
                             update_group(group);
                         }
                         if (j < je) {
@@ -280,22 +305,22 @@ template <int Dim, int R>
 void star_dispatch(ConstView<double, Dim> u, View<double, Dim> out, const StencilCoeffs<Dim>& c,
                    const Box<Dim>& box, StoreMode store, const RowWalls* walls, View<double, Dim> u_rows) {
     const auto s = u.stride();
+    const auto f = fold_star<R, Dim>(c);
     sweep<Dim>(u, out, box, use_streaming(store, box), walls, u_rows, 2 * R + 1,
-               [s, c](const double* p) { return star_cell<R, Dim>(p, s, c); },
-               [s, c](const double* p) { return star_cell8<R, Dim>(p, s, c); });
+               [s, f](const double* p) { return star_cell<R, Dim>(p, s, f); },
+               [s, f](const double* p) { return star_cell8<R, Dim>(p, s, f); });
 }
 
 // One cell of a 2D star stencil from row pointers (rows[R] = the cell's own row).
 template <int R, class T>
-inline T star_rows_cell(const double* const* rows, index_t i, const StencilCoeffs<2>& c, T (*load)(const double*)) {
+inline T star_rows_cell(const double* const* rows, index_t i, const StarFold<R, 2>& f, T (*load)(const double*)) {
     const double* p = rows[R] + i;
-    T dx = kStar[R][0] * load(p);
-    for (int m = 1; m <= R; ++m) dx += kStar[R][m] * (load(p - m) + load(p + m));
-    T dy = kStar[R][0] * load(p);
-    for (int m = 1; m <= R; ++m) dy += kStar[R][m] * (load(rows[R - m] + i) + load(rows[R + m] + i));
-    T lap = c.weight[0] * dx;
-    lap += c.weight[1] * dy;
-    return c.self * load(p) + lap;
+    T lap = f.off[0][0] * (load(p - 1) + load(p + 1));
+    for (int m = 2; m <= R; ++m) lap += f.off[0][m - 1] * (load(p - m) + load(p + m));
+    T a = f.off[1][0] * (load(rows[R - 1] + i) + load(rows[R + 1] + i));
+    for (int m = 2; m <= R; ++m) a += f.off[1][m - 1] * (load(rows[R - m] + i) + load(rows[R + m] + i));
+    lap += a;
+    return f.centre * load(p) + lap;
 }
 
 inline double load1(const double* p) { return *p; }
@@ -303,11 +328,12 @@ inline double load1(const double* p) { return *p; }
 template <int R>
 void star_rows(const double* const* rows, double* o, index_t i0, index_t i1, const StencilCoeffs<2>& c,
                bool stream) {
-    auto cell = [&](index_t i) { return star_rows_cell<R, double>(rows, i, c, load1); };
+    const auto f = fold_star<R, 2>(c);
+    auto cell = [&](index_t i) { return star_rows_cell<R, double>(rows, i, f, load1); };
     index_t i = i0;
     if (stream && kCanStream) {
         for (; i < i1 && (reinterpret_cast<std::uintptr_t>(o + i) % 64) != 0; ++i) o[i] = cell(i);
-        for (; i + 8 <= i1; i += 8) stream8(o + i, star_rows_cell<R, Vec8>(rows, i, c, load8));
+        for (; i + 8 <= i1; i += 8) stream8(o + i, star_rows_cell<R, Vec8>(rows, i, f, load8));
     }
 #pragma omp simd
     for (index_t n = i; n < i1; ++n) o[n] = cell(n);
@@ -482,10 +508,10 @@ void apply_stencil_ref(StencilKind kind, ConstView<double, Dim> u, View<double, 
     auto cell = [&](const double* p) {
         if (is_box) return box_cell<Dim>(p, s, c);
         switch (r) {
-        case 1: return star_cell<1, Dim>(p, s, c);
-        case 2: return star_cell<2, Dim>(p, s, c);
-        case 3: return star_cell<3, Dim>(p, s, c);
-        default: return star_cell<4, Dim>(p, s, c);
+        case 1: return star_cell<1, Dim>(p, s, fold_star<1, Dim>(c));
+        case 2: return star_cell<2, Dim>(p, s, fold_star<2, Dim>(c));
+        case 3: return star_cell<3, Dim>(p, s, fold_star<3, Dim>(c));
+        default: return star_cell<4, Dim>(p, s, fold_star<4, Dim>(c));
         }
     };
     if constexpr (Dim == 2) {

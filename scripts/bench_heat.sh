@@ -43,5 +43,6 @@ run 2d-2x1 2 1 --cells 8192 8192 --steps "$steps2d"
 run 2d-1x2-tb4 1 2 --cells 8192 8192 --steps "$steps2d" --time-block 4
 run 2d-2x1-tb4 2 1 --cells 8192 8192 --steps "$steps2d" --time-block 4
 run 3d-1x2-cached 1 2 --dim 3 --cells 512 512 512 --steps "$steps3d" --stores cached
+run 3d-2x1-cached 2 1 --dim 3 --cells 512 512 512 --steps "$steps3d" --stores cached
 run 3d-1x2 1 2 --dim 3 --cells 512 512 512 --steps "$steps3d"
 run 3d-2x1 2 1 --dim 3 --cells 512 512 512 --steps "$steps3d"

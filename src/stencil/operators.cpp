@@ -222,12 +222,12 @@ void sweep(ConstView<double, Dim> u, View<double, Dim> out, const Box<Dim>& box,
     const index_t i0 = box.lo[0], i1 = box.hi[0], rows = box_rows(box);
     const index_t ny = box.hi[1] - box.lo[1];
     const index_t tile = j_tile<Dim>(box, u.stride()[1], planes);
-    // 3D sweeps walk plane pairs, updating rows of planes k and k + 1 together: they share the
-    // rows of both planes, so each output row pulls fewer rows from L2, and a 3D sweep is
-    // limited by the cache-line streams a core keeps in flight, not by bytes (bench-stencil-
-    // streams, docs/performance.md). Streaming stores: 2 x 2 blocks (j, j + 1 in planes k,
-    // k + 1). Ordinary stores: 2 x 1 (row j in planes k, k + 1), so rows of a plane stay in
-    // address order; 2 x 2 blocks and runs of four in one plane were 5-15% slower there.
+    // 3D sweeps walk plane pairs, updating row j of planes k and k + 1 together: the pair
+    // shares its k neighbours, so each output row pulls one row from L2 instead of two, and a
+    // 3D sweep is limited by the cache-line streams a core keeps in flight, not by its bytes
+    // (bench-stencil-streams, docs/performance.md). Rows of a plane stay in address order.
+    // At 512^3 pairs beat runs of four rows in a plane and 2 x 2 blocks (j, j + 1 in planes
+    // k, k + 1) with both kinds of stores. Lone rows (3D, ordinary stores) are not grouped.
     const bool row_groups = Dim == 2 || stream;
     Box<Dim> row0 = box;  // the same rows located at i = 0, so pointers index by global i
     row0.lo[0] = 0;
@@ -265,19 +265,9 @@ void sweep(ConstView<double, Dim> u, View<double, Dim> out, const Box<Dim>& box,
                 for (index_t plane = r0 / ny; plane * ny < r1;) {
                     // A plane pair needs both planes' tile rows in this thread's share.
                     if (Dim == 3 && plane * ny + jt >= r0 && (plane + 1) * ny + je <= r1) {
-                        index_t j = jt;
-                        for (; stream && j + 2 <= je; j += 2) {
-                            const index_t base = plane * ny + j;
-                            const index_t group[4] = {base, base + 1, base + ny, base + ny + 1};
-                            update_group(group);
-                        }
-                        for (; !stream && j < je; ++j) {
-                            const index_t group[2] = {plane * ny + j, (plane + 1) * ny + j};
-                            update_group(group);
-                        }
-                        if (j < je) {
-                            update_rows(plane * ny + j, plane * ny + je);
-                            update_rows((plane + 1) * ny + j, (plane + 1) * ny + je);
+                        for (index_t j = jt; j < je; ++j) {
+                            const index_t pair[2] = {plane * ny + j, (plane + 1) * ny + j};
+                            update_group(pair);
                         }
                         plane += 2;
                         continue;

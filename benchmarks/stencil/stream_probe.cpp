@@ -44,7 +44,10 @@ double median(std::vector<double> v) {
 }
 
 // Rows of (j, k) cell (0, j, k); j, k in [0, kN).
-inline double* row(double* a, index_t j, index_t k) { return a + (k + 1) * kSxy + (j + 1) * kSx + 8; }
+template <class T>
+T* row(T* a, index_t j, index_t k) {
+    return a + (k + 1) * kSxy + (j + 1) * kSx + 8;
+}
 
 // The sweep skeleton every kernel shares: thread t takes its static share of planes (the split
 // of the first touch), walks them in j-tiles, and calls body(in, out) on each row of output.
@@ -57,7 +60,7 @@ void sweep(const double* u, double* out, index_t tile, Body body) {
         for (index_t jt = 0; jt < kN; jt += tile)
             for (index_t k = k0; k < k1; k += Planes)
                 for (index_t j = jt; j < std::min(jt + tile, kN); ++j)
-                    body(row(const_cast<double*>(u), j, k), row(out, j, k), k + Planes <= k1 ? Planes : 1);
+                    body(row(u, j, k), row(out, j, k), k + Planes <= k1 ? Planes : 1);
     }
 }
 
@@ -104,7 +107,7 @@ int main(int argc, char** argv) {
         tessera::AppOptions options("bench-stencil-streams", "Cache-line streams per core versus the plain-store bound");
         int passes = 7;
         options.cli().add_option("--passes", passes, "Timed passes per kernel (the median ratio is reported)")
-            ->check(CLI::PositiveNumber);
+            ->check(CLI::Range(1, 1000));
         options.parse(runtime.world(), argc, argv);
         TESSERA_CHECK(runtime.size() == 1, "bench-stencil-streams runs on one rank (threads: OMP_NUM_THREADS)");
 

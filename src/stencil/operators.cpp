@@ -246,7 +246,8 @@ void sweep(ConstView<double, Dim> u, View<double, Dim> out, const Box<Dim>& box,
     auto update_rows = [&](index_t a, index_t b) {
         index_t r = a;
         for (; row_groups && r + kRowGroup <= b; r += kRowGroup) {
-            const index_t group[kRowGroup] = {r, r + 1, r + 2, r + 3};
+            index_t group[kRowGroup];
+            for (int g = 0; g < kRowGroup; ++g) group[g] = r + g;
             update_group(group);
         }
         for (; r < b; ++r) {

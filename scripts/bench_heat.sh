@@ -36,6 +36,7 @@ print(f'$name: median {m[0]:.3f} Gcell/s, triad {m[1]:.1f} GB/s, ratio to the pl
 
 steps2d=${STEPS2D:-40}
 steps3d=${STEPS3D:-10}
+steps3dtb=${STEPS3DTB:-12}  # whole blocks of 4 steps
 run 2d-1x2-cached 1 2 --cells 8192 8192 --steps "$steps2d" --stores cached
 run 2d-2x1-cached 2 1 --cells 8192 8192 --steps "$steps2d" --stores cached
 run 2d-1x2 1 2 --cells 8192 8192 --steps "$steps2d"
@@ -46,3 +47,7 @@ run 3d-1x2-cached 1 2 --dim 3 --cells 512 512 512 --steps "$steps3d" --stores ca
 run 3d-2x1-cached 2 1 --dim 3 --cells 512 512 512 --steps "$steps3d" --stores cached
 run 3d-1x2 1 2 --dim 3 --cells 512 512 512 --steps "$steps3d"
 run 3d-2x1 2 1 --dim 3 --cells 512 512 512 --steps "$steps3d"
+run 3d-1x2-cached-tb4 1 2 --dim 3 --cells 512 512 512 --steps "$steps3dtb" --stores cached --time-block 4
+run 3d-2x1-cached-tb4 2 1 --dim 3 --cells 512 512 512 --steps "$steps3dtb" --stores cached --time-block 4
+run 3d-1x2-tb4 1 2 --dim 3 --cells 512 512 512 --steps "$steps3dtb" --time-block 4
+run 3d-2x1-tb4 2 1 --dim 3 --cells 512 512 512 --steps "$steps3dtb" --time-block 4

@@ -92,7 +92,7 @@ struct HeatConfig {
             ->check(CLI::NonNegativeNumber);
         c.add_flag("--allow-unstable", allow_unstable, "Run even if dt exceeds the stability limit");
         c.add_option("--time-block", time_block,
-                     "Steps per pass over memory (temporal blocking; 2D star stencils)")
+                     "Steps per pass over memory (temporal blocking; star stencils)")
             ->check(CLI::Range(1, 16));
         c.add_option("--stores", stores, "Result stores: auto (streaming for grids beyond the caches), "
                                          "cached, or streaming (non-temporal)")

@@ -8,6 +8,7 @@
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/timer.hpp"
+#include "temporal_blocking.hpp"
 
 namespace tessera::stencil {
 
@@ -85,7 +86,7 @@ HeatStepper<Dim>::HeatStepper(grid::Field<double, Dim>& u, const HeatParams<Dim>
     std::tie(interior_, shell_) = split_interior<Dim>(u.owned_box(), lo, hi);
     if (params.time_block > 1) {
         const int w = params.time_block * r;
-        TESSERA_CHECK_ALL(comm, Dim == 2 && star_, "--time-block needs a 2D star stencil");
+        TESSERA_CHECK_ALL(comm, star_, "--time-block needs a star stencil (5pt, 7pt, star1..star4)");
         TESSERA_CHECK_ALL(comm, u.ghost() >= w, "--time-block " << params.time_block << " needs " << w
                                                   << " ghost layers, the field has " << u.ghost());
         block_halo_.emplace(u, w, grid::HaloPattern::full);
@@ -149,94 +150,17 @@ void HeatStepper<Dim>::advance(gindex_t n) {
     }
 }
 
-// Temporal blocking (2D star stencils): k steps in one pass over memory. After one exchange of
-// width W = k R (corners included), each thread owns a band of output rows and walks it with a
-// row pipeline: level 0 rows are copied from u, level s rows (s = 1..k-1) are computed from the
-// 2R + 1 level s-1 rows around them and kept in a ring of 2R + 1 rows per level, level k rows
-// are written to the output. Level s covers (k - s) R extra cells towards neighbouring ranks
-// (and neighbouring bands: recomputed, never shared), so no communication happens inside the
-// block. Wall ghosts are reflections of each level's rows, as the single step makes them, so
-// every cell sees exactly the values it would see in k single steps: the same bits.
+// Temporal blocking: one exchange of width k R (corners included), then k steps in one pass
+// over memory (temporal_blocking.cpp).
 template <int Dim>
 void HeatStepper<Dim>::blocked_steps(int k) {
-    if constexpr (Dim == 2) {
-        ScopedTimer timer("stencil.heat.blocked");
-        block_halo_->exchange(u_);
+    ScopedTimer timer("stencil.heat.blocked");
+    block_halo_->exchange(u_);
+    {
         ScopedTimer compute("stencil.heat.blocked.compute");
-        const int R = radius(params_.stencil);
-        const gindex_t W = static_cast<gindex_t>(k) * R;
-        const auto& dec = u_.decomp();
-        const auto owned = u_.owned_box();
-        const gindex_t X0 = owned.lo[0], X1 = owned.hi[0], Y0 = owned.lo[1], Y1 = owned.hi[1];
-        const bool nx_lo = dec.neighbor({-1, 0}) != MPI_PROC_NULL, nx_hi = dec.neighbor({1, 0}) != MPI_PROC_NULL;
-        const bool ny_lo = dec.neighbor({0, -1}) != MPI_PROC_NULL, ny_hi = dec.neighbor({0, 1}) != MPI_PROC_NULL;
-        auto xa = [&](int s) { return nx_lo ? X0 - (k - s) * R : X0; };
-        auto xb = [&](int s) { return nx_hi ? X1 + (k - s) * R : X1; };
-        const auto& by = params_.bc[1];
-        const double ysign = by.kind == grid::BoundaryKind::dirichlet ? -1.0 : 1.0;
-        const double yoff = by.kind == grid::BoundaryKind::dirichlet ? 2.0 * by.value : 0.0;
-        RowWalls wx = walls_;  // i walls: only where there is no neighbour
-        wx.low = !nx_lo;
-        wx.high = !nx_hi;
-        const gindex_t row_lo = X0 - W - R, row_len = (X1 + W + R) - row_lo;
-        const int M = 2 * R + 1;
-        const bool stream = params_.store == StoreMode::streaming ||
-                            (params_.store == StoreMode::automatic && streams_automatically(owned.size()));
-        const auto uv = u_.view();
-        const auto nv = next_.view();
-        ThreadExceptionTrap trap;
-#pragma omp parallel
-        trap.run([&] {
-            const int T = omp_get_num_threads(), t = omp_get_thread_num();
-            const auto [first, count] = grid::split_range(Y1 - Y0, T, t);
-            const gindex_t B0 = Y0 + first, B1 = B0 + count;
-            std::vector<double> ring(static_cast<std::size_t>(k * M * row_len));
-            auto row = [&](int s, gindex_t j) {
-                const gindex_t slot = ((j % M) + M) % M;
-                return ring.data() + (s * M + slot) * row_len - row_lo;  // indexed by global i
-            };
-            // Rows level s computes (or, for s = 0, copies) in this band.
-            auto lo = [&](int s) { return std::max(ny_lo ? Y0 - (k - s) * R : Y0, B0 - (k - s) * R); };
-            auto hi = [&](int s) { return std::min(ny_hi ? Y1 + (k - s) * R : Y1, B1 + (k - s) * R); };
-            auto reflect_y = [&](int s, gindex_t ghost, gindex_t mirror) {
-                const double* m = row(s, mirror);
-                double* g = row(s, ghost);
-                for (gindex_t i = xa(s) - (wx.low ? R : 0); i < xb(s) + (wx.high ? R : 0); ++i)
-                    g[i] = yoff + ysign * m[i];
-            };
-            const double* rows[9];
-            for (gindex_t jj = lo(0); jj < B1 + W + R; ++jj) {
-                for (int s = 0; s <= k; ++s) {
-                    const gindex_t j = jj - static_cast<gindex_t>(s) * R;
-                    if (s < k && !ny_hi && j >= Y1 && j < Y1 + R && hi(s) == Y1) {
-                        reflect_y(s, j, 2 * Y1 - 1 - j);  // ghost beyond the high wall
-                        continue;
-                    }
-                    if (j < lo(s) || j >= hi(s)) continue;
-                    if (s == 0) {
-                        std::copy(&uv(xa(0), j), &uv(xa(0), j) + (xb(0) - xa(0)), row(0, j) + xa(0));
-                    } else {
-                        for (int m = -R; m <= R; ++m) rows[R + m] = row(s - 1, j + m);
-                        if (s < k)
-                            star_row_update(params_.stencil, rows, row(s, j), xa(s), xb(s), coeffs_, false);
-                        else
-                            star_row_update(params_.stencil, rows, &nv(0, j), X0, X1, coeffs_, stream);
-                    }
-                    if (s == k) continue;
-                    if (wx.low || wx.high) fill_row_walls(row(s, j), wx);
-                    // Ghosts beyond the low wall, once their mirror rows exist at this level.
-                    if (!ny_lo && lo(s) == Y0 && j == Y0 + R - 1)
-                        for (int m = 1; m <= R; ++m) reflect_y(s, Y0 - m, Y0 + m - 1);
-                }
-            }
-            if (stream) stream_fence();
-        });
-        trap.rethrow();
-        u_.swap(next_);
-    } else {
-        (void)k;
-        TESSERA_CHECK(false, "temporal blocking is implemented for 2D");
+        detail::blocked_steps(u_, next_, params_, coeffs_, walls_, k, block_rings_);
     }
+    u_.swap(next_);
 }
 
 template <int Dim>
@@ -253,7 +177,7 @@ void HeatStepper<Dim>::check_finite() const {
         for (gindex_t i = 0; i < nx; ++i) bad |= !std::isfinite(p[i]);
         if (bad) first_bad = std::max(first_bad, row);
     }
-    detail::check_all(u_.decomp().comm(), first_bad < 0,
+    tessera::detail::check_all(u_.decomp().comm(), first_bad < 0,
                       "non-finite value (NaN or Inf) after step " + std::to_string(steps_) +
                           " on rank " + std::to_string(u_.decomp().comm().rank()) +
                           " (the time step or the initial field may be unstable)",

@@ -330,6 +330,37 @@ void star_rows(const double* const* rows, double* o, index_t i0, index_t i1, con
     for (index_t n = i; n < i1; ++n) o[n] = cell(n);
 }
 
+// One cell of a 3D star stencil from row pointers: zrows[R] is the cell's own row, zrows[R +- m]
+// the same row m planes away; its j neighbours sit +-m*sy away within its own plane.
+template <int R, class T>
+TESSERA_CELL T star_planes_cell(const double* const* zrows, index_t sy, index_t i, const StarFold<R, 3>& f,
+                                T (*load)(const double*)) {
+    const double* p = zrows[R] + i;
+    T lap = f.off[0][0] * (load(p - 1) + load(p + 1));
+    for (int m = 2; m <= R; ++m) lap += f.off[0][m - 1] * (load(p - m) + load(p + m));
+    T a = f.off[1][0] * (load(p - sy) + load(p + sy));
+    for (int m = 2; m <= R; ++m) a += f.off[1][m - 1] * (load(p - m * sy) + load(p + m * sy));
+    lap += a;
+    a = f.off[2][0] * (load(zrows[R - 1] + i) + load(zrows[R + 1] + i));
+    for (int m = 2; m <= R; ++m) a += f.off[2][m - 1] * (load(zrows[R - m] + i) + load(zrows[R + m] + i));
+    lap += a;
+    return f.centre * load(p) + lap;
+}
+
+template <int R>
+void star_planes(const double* const* zrows, index_t sy, double* o, index_t i0, index_t i1,
+                 const StencilCoeffs<3>& c, bool stream) {
+    const auto f = fold_star<R, 3>(c);
+    index_t i = i0;
+    if (stream && kCanStream) {
+        for (; i < i1 && (reinterpret_cast<std::uintptr_t>(o + i) % 64) != 0; ++i)
+            o[i] = star_planes_cell<R, double>(zrows, sy, i, f, load1);
+        for (; i + 8 <= i1; i += 8) stream8(o + i, star_planes_cell<R, Vec8>(zrows, sy, i, f, load8));
+    }
+#pragma omp simd
+    for (index_t n = i; n < i1; ++n) o[n] = star_planes_cell<R, double>(zrows, sy, n, f, load1);
+}
+
 template <int Dim>
 void star_any(StencilKind kind, ConstView<double, Dim> u, View<double, Dim> out, const StencilCoeffs<Dim>& c,
               const Box<Dim>& box, StoreMode store, const RowWalls* walls, View<double, Dim> u_rows) {
@@ -486,6 +517,17 @@ void star_row_update(StencilKind kind, const double* const* rows, double* out, g
     case StencilKind::star2: return star_rows<2>(rows, out, i0, i1, c, stream);
     case StencilKind::star3: return star_rows<3>(rows, out, i0, i1, c, stream);
     case StencilKind::star4: return star_rows<4>(rows, out, i0, i1, c, stream);
+    default: TESSERA_CHECK(false, "star_row_update: not a star stencil");
+    }
+}
+
+void star_row_update(StencilKind kind, const double* const* zrows, index_t sy, double* out, gindex_t i0,
+                     gindex_t i1, const StencilCoeffs<3>& c, bool stream) {
+    switch (kind) {
+    case StencilKind::star1: return star_planes<1>(zrows, sy, out, i0, i1, c, stream);
+    case StencilKind::star2: return star_planes<2>(zrows, sy, out, i0, i1, c, stream);
+    case StencilKind::star3: return star_planes<3>(zrows, sy, out, i0, i1, c, stream);
+    case StencilKind::star4: return star_planes<4>(zrows, sy, out, i0, i1, c, stream);
     default: TESSERA_CHECK(false, "star_row_update: not a star stencil");
     }
 }

@@ -39,6 +39,7 @@ heat_bad_input(unknown_stencil "unknown stencil '13pt'" --stencil 13pt)
 heat_bad_input(missing_init_file "--init-file nowhere.h5: no such file" --init file --init-file nowhere.h5)
 heat_bad_input(wrong_count "--cells: give 3 values" --dim 3 --cells 8 8)
 heat_bad_input(bad_bc "--bc" --bc robin)
+heat_bad_input(time_block_box_stencil "--time-block needs a star stencil" --cells 16 16 --stencil 9pt --time-block 2)
 tessera_add_app_test(NAME apps.heat.bad_output_exists NP 2 EXIT 2 LABELS heat
   SETUP_FILES out/heat/previous.txt NO_OUTPUT out/heat/heat.h5
   STDERR_COUNT "error: --output out/heat: directory exists and is not empty=1"

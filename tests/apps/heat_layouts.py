@@ -47,9 +47,9 @@ for name, args in cases.items():
     extra = [(4, 1, ["--procs", "4"] + ["1"] * (dim - 1)), (2, 1, ["--procs"] + ["1"] * (dim - 1) + ["2"])]
     if quick:
         extra = extra[:1]
-    if dim == 2 and "9pt" not in args:  # temporal blocking: k steps per pass, same bits
+    if "9pt" not in args and "27pt" not in args:  # temporal blocking: k steps per pass, same bits
         extra += [(1, 2, ["--time-block", "4"]), (2, 1, ["--time-block", "3"]),
-                  (4, 2, ["--time-block", "2", "--procs", "2", "2"])]
+                  (4, 2, ["--time-block", "2", "--procs", "2", "2"] + ["1"] * (dim - 2))]
     ref = None
     for np_, threads, procs in layouts + extra:
         u = run(np_, threads, args + procs, f"{name}-np{np_}-t{threads}-{len(procs)}")

@@ -38,13 +38,14 @@ HeatParams<Dim> params_for(const std::array<gindex_t, Dim>& n, StencilKind kind,
 template <int Dim>
 std::vector<double> run(const mpi::Comm& comm, const std::array<gindex_t, Dim>& n, StencilKind kind,
                         int steps, grid::BoundaryKind bc = grid::BoundaryKind::dirichlet,
-                        std::array<int, Dim> procs = {}, int time_block = 1) {
+                        std::array<int, Dim> procs = {}, int time_block = 1, gindex_t block_rows = 0) {
     std::array<bool, Dim> periodic{};
     periodic.fill(bc == grid::BoundaryKind::periodic);
     grid::CartDecomp<Dim> dec(comm, n, periodic, procs);
     grid::Field<double, Dim> u(dec, radius(kind) * time_block);
     auto p = params_for<Dim>(n, kind, 0.9, bc);
     p.time_block = time_block;
+    p.block_rows = block_rows;
     u.fill([&](const auto& g) {
         double v = 1;
         for (int d = 0; d < Dim; ++d) v *= std::sin(pi * (static_cast<double>(g[d]) + 0.5) * p.spacing[d]);
@@ -135,6 +136,44 @@ TEST(Heat, TemporalBlockingGivesTheSameBits) {
                 if (world().rank() == 0) {
                     EXPECT_EQ(u, ref) << to_string(c.kind, 2) << " " << grid::to_string(c.bc) << " k " << c.k
                                       << " threads " << threads << " procs " << procs[0] << "x" << procs[1];
+                }
+            }
+        }
+    }
+}
+
+TEST(Heat, TemporalBlockingGivesTheSameBits3D) {
+    // 3D: rings of plane tiles per thread. Every boundary kind, radii 1 and 2, ranks split along
+    // each axis in turn (so each face is a neighbour in some layout), 1 or 2 threads, a step
+    // count that leaves a remainder; j tiles of 4 rows (uneven) and of a whole rank.
+    struct Case {
+        StencilKind kind;
+        grid::BoundaryKind bc;
+        int k;
+        gindex_t rows;
+    };
+    const std::array<gindex_t, 3> n{21, 19, 17};
+    const int p = world().size();
+    for (const Case c : {Case{StencilKind::star1, grid::BoundaryKind::dirichlet, 3, 4},
+                         Case{StencilKind::star1, grid::BoundaryKind::neumann, 2, 0},
+                         Case{StencilKind::star2, grid::BoundaryKind::periodic, 2, 4},
+                         Case{StencilKind::star2, grid::BoundaryKind::dirichlet, 2, 0},
+                         Case{StencilKind::star1, grid::BoundaryKind::periodic, 4, 3}}) {
+        std::vector<double> ref;
+        if (world().rank() == 0) {
+            omp_set_num_threads(1);
+            const auto self = mpi::Comm::duplicate(MPI_COMM_SELF);
+            ref = run<3>(self, n, c.kind, 11, c.bc);
+        }
+        for (int threads : {1, 2}) {
+            omp_set_num_threads(threads);
+            for (std::array<int, 3> procs : {std::array<int, 3>{0, 0, 0}, std::array<int, 3>{p, 1, 1},
+                                             std::array<int, 3>{1, p, 1}, std::array<int, 3>{1, 1, p}}) {
+                const auto u = run<3>(world(), n, c.kind, 11, c.bc, procs, c.k, c.rows);
+                if (world().rank() == 0) {
+                    EXPECT_EQ(u, ref) << to_string(c.kind, 3) << " " << grid::to_string(c.bc) << " k " << c.k
+                                      << " tile rows " << c.rows << " threads " << threads << " procs " << procs[0] << "x" << procs[1]
+                                      << "x" << procs[2];
                 }
             }
         }

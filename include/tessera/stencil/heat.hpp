@@ -4,6 +4,7 @@
 
 #include <array>
 #include <optional>
+#include <vector>
 
 #include "tessera/grid/boundary.hpp"
 #include "tessera/grid/field.hpp"
@@ -11,6 +12,9 @@
 #include "tessera/stencil/operators.hpp"
 
 namespace tessera::stencil {
+
+/// Per-thread ring buffers of temporal blocking (index: OpenMP thread number).
+using ThreadRings = std::vector<std::vector<double>>;
 
 template <int Dim>
 struct HeatParams {
@@ -21,7 +25,8 @@ struct HeatParams {
     std::array<grid::Boundary, Dim> bc{};
     bool allow_unstable = false;         ///< skip the stability check
     int check_every = 100;               ///< NaN/Inf check period in steps (0: never)
-    int time_block = 1;                  ///< steps per pass over memory (2D star stencils)
+    int time_block = 1;                  ///< steps per pass over memory (star stencils)
+    gindex_t block_rows = 0;             ///< 3D time_block: j rows per tile (0: sized to fit L2)
     StoreMode store = StoreMode::automatic;  ///< ordinary or streaming stores (star stencils)
 };
 
@@ -41,7 +46,7 @@ public:
     /// Collective over u.decomp().comm(). Throws CollectiveError (exit 2) if dt is unstable
     /// (the message gives the largest stable dt) unless allow_unstable, if the ghost width is
     /// smaller than the stencil radius (times time_block), if box stencils get unequal
-    /// spacings, or if time_block > 1 is asked of a 3D or box stencil.
+    /// spacings, or if time_block > 1 is asked of a box stencil.
     HeatStepper(grid::Field<double, Dim>& u, const HeatParams<Dim>& params);
 
     /// Collective: advances u by one step.
@@ -50,7 +55,7 @@ public:
     /// steps (CollectiveError, exit 1, naming the step and the rank that saw it). With
     /// time_block k > 1, whole blocks of k steps run as one pass over memory (temporal
     /// blocking: a halo of width k*R exchanged once per block, the intermediate steps kept in
-    /// per-thread row buffers that stay in cache); same bits as k single steps.
+    /// per-thread row (2D) or plane-tile (3D) rings that stay in cache); same bits as k single steps.
     void advance(gindex_t n);
     /// Collective: throws CollectiveError (exit 1) if any owned value is NaN or Inf.
     void check_finite() const;
@@ -70,6 +75,7 @@ private:
     StencilCoeffs<Dim> coeffs_;
     grid::HaloExchange<double, Dim> halo_;
     std::optional<grid::HaloExchange<double, Dim>> block_halo_;  // width k*R, for time_block k
+    ThreadRings block_rings_;  // temporal blocking's buffers, reused by every block
     bool star_;          // star stencil: walls filled early, interior reaches the walls
     RowWalls walls_;     // i-wall ghosts filled inside the sweep (star stencils)
     Box<Dim> interior_;

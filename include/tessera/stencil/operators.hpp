@@ -90,6 +90,12 @@ void apply_stencil(StencilKind kind, View<double, Dim> u, View<double, Dim> out,
 void star_row_update(StencilKind kind, const double* const* rows, double* out, gindex_t i0, gindex_t i1,
                      const StencilCoeffs<2>& c, bool stream);
 
+/// Local: the 3D counterpart: updates cells [i0, i1) of one row from the rows at the same j of
+/// the 2R+1 planes around it (zrows[R] is the row itself, zrows[R +- m] the rows m planes away;
+/// pointers indexed by global i); the row's j neighbours lie +-m*sy elements away from it.
+void star_row_update(StencilKind kind, const double* const* zrows, index_t sy, double* out, gindex_t i0,
+                     gindex_t i1, const StencilCoeffs<3>& c, bool stream);
+
 /// Local: fills one row's ghost cells beyond the i walls (see RowWalls); `row` is indexed by
 /// global i.
 void fill_row_walls(double* row, const RowWalls& walls) noexcept;

@@ -41,10 +41,9 @@ std::array<std::array<bool, 2>, Dim> neighbour_faces(const grid::CartDecomp<Dim>
     return has;
 }
 
-bool streams(const HeatParams<2>& p, gindex_t cells) {
-    return p.store == StoreMode::streaming || (p.store == StoreMode::automatic && streams_automatically(cells));
-}
-bool streams(const HeatParams<3>& p, gindex_t cells) {
+// Whether the last step's stores stream (the rule the single-step sweep applies).
+template <int Dim>
+bool streams(const HeatParams<Dim>& p, gindex_t cells) {
     return p.store == StoreMode::streaming || (p.store == StoreMode::automatic && streams_automatically(cells));
 }
 

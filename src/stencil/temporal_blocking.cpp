@@ -1,7 +1,8 @@
 // Temporal blocking: k explicit Euler steps of a star stencil in one pass over memory.
 //
-// Level s (s = 0..k) is the field after s steps. Level 0 is u itself; level k goes to `next`;
-// levels in between live in small per-thread rings that stay in cache. Level s is computed on
+// Level s (s = 0..k) is the field after s steps. Level 0 is u, copied row by row into the
+// rings (u is only read); level k goes to `next`; levels in between live in small per-thread
+// rings that stay in cache. Level s is computed on
 // the owned cells grown by (k - s) R towards every neighbouring rank (and neighbouring thread
 // bands and tiles: that margin is recomputed, never shared), so nothing is communicated inside
 // the block. Wall ghosts of every level are the same reflections a single step makes, so every
@@ -52,7 +53,7 @@ bool streams(const HeatParams<Dim>& p, gindex_t cells) {
 // 2D: each thread owns a band of output rows and walks it with a row pipeline: level 0 rows are
 // copied from u, level s rows (s = 1..k-1) are computed from the 2R + 1 level s-1 rows around
 // them and kept in a ring of 2R + 1 rows per level, level k rows are written to `next`.
-void blocked_steps(grid::Field<double, 2>& u, grid::Field<double, 2>& next, const HeatParams<2>& params,
+void blocked_steps(const grid::Field<double, 2>& u, grid::Field<double, 2>& next, const HeatParams<2>& params,
                    const StencilCoeffs<2>& coeffs, const RowWalls& walls, int k, ThreadRings& rings) {
     const int R = radius(params.stencil);
     const gindex_t W = static_cast<gindex_t>(k) * R;
@@ -129,7 +130,7 @@ void blocked_steps(grid::Field<double, 2>& u, grid::Field<double, 2>& next, cons
 // planes are copied from u, level s planes (s = 1..k-1) are computed from the 2R + 1 level s-1
 // planes around them and kept in a ring of 2R + 1 planes per level, level k planes are written
 // to `next`. u is only read: wall ghosts are made in the rings.
-void blocked_steps(grid::Field<double, 3>& u, grid::Field<double, 3>& next, const HeatParams<3>& params,
+void blocked_steps(const grid::Field<double, 3>& u, grid::Field<double, 3>& next, const HeatParams<3>& params,
                    const StencilCoeffs<3>& coeffs, const RowWalls& walls, int k, ThreadRings& rings) {
     const int R = radius(params.stencil);
     const gindex_t W = static_cast<gindex_t>(k) * R;

@@ -12,9 +12,9 @@ namespace tessera::stencil::detail {
 /// before); wall ghosts are made here, at every intermediate step, as single steps make them.
 /// `walls` are the i-wall reflections the single step uses. `rings` holds each thread's ring
 /// buffers, grown on first use and reused by later calls. Same bits as k calls of step().
-void blocked_steps(grid::Field<double, 2>& u, grid::Field<double, 2>& next, const HeatParams<2>& params,
+void blocked_steps(const grid::Field<double, 2>& u, grid::Field<double, 2>& next, const HeatParams<2>& params,
                    const StencilCoeffs<2>& coeffs, const RowWalls& walls, int k, ThreadRings& rings);
-void blocked_steps(grid::Field<double, 3>& u, grid::Field<double, 3>& next, const HeatParams<3>& params,
+void blocked_steps(const grid::Field<double, 3>& u, grid::Field<double, 3>& next, const HeatParams<3>& params,
                    const StencilCoeffs<3>& coeffs, const RowWalls& walls, int k, ThreadRings& rings);
 
 }  // namespace tessera::stencil::detail

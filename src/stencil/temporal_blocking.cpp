@@ -42,6 +42,26 @@ std::array<std::array<bool, 2>, Dim> neighbour_faces(const grid::CartDecomp<Dim>
     return has;
 }
 
+// The i-wall reflections of the rows: only where no rank neighbours this one along i.
+template <int Dim>
+RowWalls i_walls(RowWalls walls, const std::array<std::array<bool, 2>, Dim>& has) {
+    walls.low = !has[0][0];
+    walls.high = !has[0][1];
+    return walls;
+}
+
+// This thread's ring buffer, at least `size` doubles: grown on first use, reused afterwards.
+// `rings` must have an entry per thread (size_rings before the parallel region).
+double* thread_ring(ThreadRings& rings, std::size_t size) {
+    auto& ring = rings[static_cast<std::size_t>(omp_get_thread_num())];
+    if (ring.size() < size) ring.resize(size);
+    return ring.data();
+}
+void size_rings(ThreadRings& rings) {
+    const auto threads = static_cast<std::size_t>(omp_get_max_threads());
+    if (rings.size() < threads) rings.resize(threads);
+}
+
 // Whether the last step's stores stream (the rule the single-step sweep applies).
 template <int Dim>
 bool streams(const HeatParams<Dim>& p, gindex_t cells) {
@@ -64,27 +84,23 @@ void blocked_steps(const grid::Field<double, 2>& u, grid::Field<double, 2>& next
     auto xa = [&](int s) { return nx_lo ? X0 - (k - s) * R : X0; };
     auto xb = [&](int s) { return nx_hi ? X1 + (k - s) * R : X1; };
     const Reflection ry(params.bc[1]);
-    RowWalls wx = walls;  // i walls: only where there is no neighbour
-    wx.low = !nx_lo;
-    wx.high = !nx_hi;
+    const RowWalls wx = i_walls<2>(walls, has);
     const gindex_t row_lo = X0 - W - R, row_len = (X1 + W + R) - row_lo;
     const int M = 2 * R + 1;
     const bool stream = streams(params, owned.size());
     const auto uv = u.view();
     const auto nv = next.view();
-    if (rings.size() < static_cast<std::size_t>(omp_get_max_threads()))
-        rings.resize(static_cast<std::size_t>(omp_get_max_threads()));
+    size_rings(rings);
     ThreadExceptionTrap trap;
 #pragma omp parallel
     trap.run([&] {
         const int T = omp_get_num_threads(), t = omp_get_thread_num();
         const auto [first, count] = grid::split_range(Y1 - Y0, T, t);
         const gindex_t B0 = Y0 + first, B1 = B0 + count;
-        auto& ring = rings[static_cast<std::size_t>(t)];
-        ring.resize(std::max(ring.size(), static_cast<std::size_t>(k * M * row_len)));
+        double* const ring = thread_ring(rings, static_cast<std::size_t>(k * M * row_len));
         auto row = [&](int s, gindex_t j) {
             const gindex_t slot = ((j % M) + M) % M;
-            return ring.data() + (s * M + slot) * row_len - row_lo;  // indexed by global i
+            return ring + (s * M + slot) * row_len - row_lo;  // indexed by global i
         };
         // Rows level s computes (or, for s = 0, copies) in this band.
         auto lo = [&](int s) { return std::max(ny_lo ? Y0 - (k - s) * R : Y0, B0 - (k - s) * R); };
@@ -146,9 +162,7 @@ void blocked_steps(const grid::Field<double, 3>& u, grid::Field<double, 3>& next
     const gindex_t X0 = owned.lo[0], X1 = owned.hi[0], Y0 = owned.lo[1], Y1 = owned.hi[1];
     const gindex_t Z0 = owned.lo[2], Z1 = owned.hi[2];
     const Reflection ry(params.bc[1]), rz(params.bc[2]);
-    RowWalls wx = walls;  // i walls: only where there is no neighbour
-    wx.low = !has[0][0];
-    wx.high = !has[0][1];
+    const RowWalls wx = i_walls<3>(walls, has);
     const gindex_t row_lo = X0 - W - R, row_len = (X1 + W + R) - row_lo;
     const int M = 2 * R + 1;
     // Tile height: the rings of a thread (k levels of 2R + 1 planes) take about 3 MiB, in L3.
@@ -164,8 +178,7 @@ void blocked_steps(const grid::Field<double, 3>& u, grid::Field<double, 3>& next
     const bool stream = streams(params, owned.size());
     const auto uv = u.view();
     const auto nv = next.view();
-    if (rings.size() < static_cast<std::size_t>(omp_get_max_threads()))
-        rings.resize(static_cast<std::size_t>(omp_get_max_threads()));
+    size_rings(rings);
     ThreadExceptionTrap trap;
 #pragma omp parallel
     trap.run([&] {
@@ -173,15 +186,14 @@ void blocked_steps(const grid::Field<double, 3>& u, grid::Field<double, 3>& next
         const auto [first, count] = grid::split_range(Z1 - Z0, T, t);
         const gindex_t B0 = Z0 + first, B1 = B0 + count;
         if (count == 0) return;
-        auto& ring = rings[static_cast<std::size_t>(t)];
-        ring.resize(std::max(ring.size(), static_cast<std::size_t>(k * M * plane)));
+        double* const ring = thread_ring(rings, static_cast<std::size_t>(k * M * plane));
         for (gindex_t J0 = Y0; J0 < Y1; J0 += tile_h) {
             const gindex_t J1 = std::min(J0 + tile_h, Y1);
             const gindex_t first_row = J0 - W - R;  // the rings' row 0
             // Row j of plane z at level s < k, indexed by global i.
             auto row = [&](int s, gindex_t z, gindex_t j) {
                 const gindex_t slot = ((z % M) + M) % M;
-                return ring.data() + (s * M + slot) * plane + (j - first_row) * row_len - row_lo;
+                return ring + (s * M + slot) * plane + (j - first_row) * row_len - row_lo;
             };
             auto xa = [&](int s) { return grow_lo(0, s, X0); };
             auto xb = [&](int s) { return grow_hi(0, s, X1); };

@@ -26,7 +26,7 @@ struct HeatParams {
     bool allow_unstable = false;         ///< skip the stability check
     int check_every = 100;               ///< NaN/Inf check period in steps (0: never)
     int time_block = 1;                  ///< steps per pass over memory (star stencils)
-    gindex_t block_rows = 0;             ///< 3D time_block: j rows per tile (0: sized to fit L2)
+    gindex_t block_rows = 0;             ///< 3D time_block: j rows per tile (0: rings of ~3 MiB per thread)
     StoreMode store = StoreMode::automatic;  ///< ordinary or streaming stores (star stencils)
 };
 

@@ -2,11 +2,17 @@
 #include "tessera/core/memory.hpp"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <new>
 
 namespace tessera {
+
+std::size_t physical_memory_bytes() noexcept {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : 0;
+}
 
 void* allocate_streamed(std::size_t bytes) {
     constexpr std::size_t kLine = 64;

@@ -70,6 +70,12 @@ Comm Comm::split(int color, int key) const {
     return Comm(out, true);
 }
 
+Comm Comm::split_shared() const {
+    MPI_Comm out;
+    TESSERA_MPI_CALL(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &out));
+    return Comm(out, true);
+}
+
 void Comm::barrier() const { TESSERA_MPI_CALL(MPI_Barrier(comm_)); }
 
 CartComm::CartComm(MPI_Comm comm, std::vector<int> dims, std::vector<int> periodic)

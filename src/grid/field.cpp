@@ -29,7 +29,12 @@ Field<T, Dim>::Field(const CartDecomp<Dim>& decomp, int ghost) : decomp_(&decomp
     const index_t outer = storage_.extent(Dim - 1);
     const std::size_t count = static_cast<std::size_t>(stride_[Dim - 1] * outer);
     // Cache-line aligned; large fields on transparent huge pages (core/memory.hpp).
-    alloc_ = make_streamed_array<T>(count);
+    try {
+        alloc_ = make_streamed_array<T>(count);
+    } catch (const std::bad_alloc&) {
+        TESSERA_CHECK(false, "Field: cannot allocate " << static_cast<double>(count * sizeof(T)) / (1 << 30)
+                                                        << " GiB for this rank's " << count << " cells");
+    }
     T* raw = alloc_.get();
     base_ = raw + front;
     // First touch: the outer axis split with the static schedule the kernels use.

@@ -40,6 +40,20 @@ heat_bad_input(missing_init_file "--init-file nowhere.h5: no such file" --init f
 heat_bad_input(wrong_count "--cells: give 3 values" --dim 3 --cells 8 8)
 heat_bad_input(bad_bc "--bc" --bc robin)
 heat_bad_input(time_block_box_stencil "--time-block needs a star stencil" --cells 16 16 --stencil 9pt --time-block 2)
+# CLI11's number checks let nan and inf through; the app refuses them by name.
+heat_bad_input(nan_bc_value "--bc-value: must be a finite number, got nan" --cells 16 16 --bc-value nan)
+heat_bad_input(infinite_extent "--extent: must be a finite number, got inf" --cells 16 16 --extent inf 1)
+heat_bad_input(nan_dt "--dt: must be a finite number, got nan" --cells 16 16 --dt nan)
+heat_bad_input(cells_overflow "--cells: 9223372036854775807 x 2 cells overflow 64-bit global indices"
+  --cells 9223372036854775807 2)
+# Refused before any allocation (about 1.3e11 GiB: more than any node has).
+heat_bad_input(cells_beyond_memory "--cells 3000000000 3000000000: the two fields need [0-9.e+]+ GiB on a node"
+  --cells 3000000000 3000000000)
+heat_bad_input(time_too_many_steps "--time 1e\\+30 needs [0-9.e+]+ steps of dt .*; at most 2\\^53" --cells 16 16 --time 1e30)
+tessera_add_app_test(NAME apps.heat.bad_init_file_not_hdf5 NP 2 EXIT 2 LABELS heat
+  SETUP_FILES empty.h5 NO_OUTPUT out
+  STDERR_COUNT "error: --init-file empty.h5: not an HDF5 file, or unreadable=1"
+  COMMAND ${heat} --cells 16 16 --init file --init-file empty.h5)
 tessera_add_app_test(NAME apps.heat.bad_output_exists NP 2 EXIT 2 LABELS heat
   SETUP_FILES out/heat/previous.txt NO_OUTPUT out/heat/heat.h5
   STDERR_COUNT "error: --output out/heat: directory exists and is not empty=1"
@@ -47,6 +61,20 @@ tessera_add_app_test(NAME apps.heat.bad_output_exists NP 2 EXIT 2 LABELS heat
 tessera_add_app_test(NAME apps.heat.overwrite NP 2 EXIT 0 LABELS heat
   SETUP_FILES out/heat/previous.txt FILES out/heat/heat.h5 out/heat/previous.txt
   COMMAND ${heat} --cells 16 16 --steps 2 --overwrite)
+# Self-check edge cases. A mode that decays to 1e-9 of its amplitude still passes (errors are
+# relative to the largest amplitude, not the final one); a field that blew up to inf/NaN with
+# the NaN check off fails (a NaN error must not be dropped by max()); a non-zero Dirichlet wall
+# value has no single-mode exact solution, so the check is skipped, not failed.
+tessera_add_app_test(NAME apps.heat.selfcheck_decayed_mode NP 2 LABELS heat
+  STDOUT "self-check: .* PASSED" COMMAND ${heat} --cells 64 64 --mode 8 8 --steps 300)
+tessera_add_app_test(NAME apps.heat.selfcheck_non_finite NP 2 EXIT 1 LABELS heat
+  STDOUT "self-check: max error vs the exact discrete solution inf .* FAILED"
+  COMMAND ${heat} --cells 32 32 --mode 16 16 --dt 0.01 --allow-unstable --check-every 0 --steps 400)
+tessera_add_app_test(NAME apps.heat.selfcheck_wall_value NP 2 LABELS heat
+  STDOUT "self-check: skipped" COMMAND ${heat} --cells 32 32 --steps 20 --bc-value 0.5)
+# A final time shorter than dt is one step of that length (it was 0 steps of an infinite dt).
+tessera_add_app_test(NAME apps.heat.tiny_final_time NP 2 LABELS heat
+  STDOUT ", 1 steps," "self-check: .* PASSED" COMMAND ${heat} --cells 16 16 --time 1e-30)
 # A blow-up is a runtime failure (exit 1) naming the step and the rank.
 tessera_add_app_test(NAME apps.heat.nan_detected NP 2 EXIT 1 LABELS heat
   STDERR_COUNT "error: non-finite value \\(NaN or Inf\\) after step [0-9]+ on rank [01]=1"

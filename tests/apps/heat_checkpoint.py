@@ -248,6 +248,12 @@ elif case == "series":
     xdmf = open(os.path.join(work, "bytime", "snapshots.xdmf")).read()
     expect(steps == [0, 4, 7, 11, 14, 18] and all(abs(t - k * 1e-4) < 1e-15 for t, k in zip(times, steps))
            and xdmf.count("<Time ") == 6, f"--snapshot-time: snapshots at steps {steps}")
+    # A period shorter than a step: every step is the first on or after some multiple (this
+    # used to spin in a loop of about 1e-9 / (T / dt) iterations).
+    run(2, 1, ["--cells", "20", "12", "--dt", "1e-4", "--steps", "5", "--snapshot-time", "1e-26"], "tiny")
+    with h5py.File(os.path.join(work, "tiny", "snapshots.h5"), "r") as f:
+        steps = sorted(int(k) for k in f["snapshots"])
+    expect(steps == [0, 1, 2, 3, 4, 5], f"--snapshot-time below dt: snapshots at steps {steps}")
 
 elif case == "unwritable":
     # An output directory the user may not write to: exit 2 before any computing, one line.

@@ -35,6 +35,11 @@ StreamedArray<T> make_streamed_array(std::size_t n) {
     return StreamedArray<T>(static_cast<T*>(allocate_streamed(n * sizeof(T))));
 }
 
+/// Local: this node's physical memory in bytes (0 if unknown), for refusing a job that cannot
+/// fit before it allocates (on Linux a large allocation succeeds and the OOM killer strikes at
+/// first touch, taking one rank and leaving the others waiting).
+std::size_t physical_memory_bytes() noexcept;
+
 /// A standard allocator over allocate_streamed(), for std::vector storage of long vectors
 /// (StreamedVector); elements are value-initialised by the vector as usual.
 template <class T>

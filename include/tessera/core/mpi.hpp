@@ -67,6 +67,8 @@ public:
     Comm duplicate() const { return duplicate(comm_); }
     /// Collective: MPI_Comm_split; ranks with the same colour form a new communicator.
     Comm split(int color, int key) const;
+    /// Collective: the ranks that share memory with this one (MPI_Comm_split_type, one node).
+    Comm split_shared() const;
     /// Collective: MPI_Barrier.
     void barrier() const;
 

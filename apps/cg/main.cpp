@@ -65,6 +65,13 @@ int run(Runtime& runtime, const CgConfig& cfg) {
         cells[d] = cfg.cells[static_cast<std::size_t>(d)];
         if (!cfg.procs.empty()) procs[d] = cfg.procs[static_cast<std::size_t>(d)];
     }
+    {
+        // b, x, the exact solution, the solver's r, p, Ap (and z) and the operator's ghosted copy.
+        double per_rank = 8.0 * sizeof(double) / world.size();
+        std::string what = "--cells";
+        for (auto c : cells) per_rank *= static_cast<double>(c), what += ' ' + std::to_string(c);
+        check_node_memory(world, per_rank, what + " (8 vectors)");
+    }
     cg_app::PoissonOperator<Dim> op(world, cells, procs);
     prepare_output_dir(world, cfg.options.common().output, cfg.options.common().overwrite);
 

@@ -103,6 +103,12 @@ int run(Runtime& runtime, GemmConfig& cfg) {
                                       << cfg.n << " matrix C");
     TESSERA_CHECK_ALL(world, cfg.block <= std::max({cfg.m, cfg.n, cfg.k}),
                       "--block: " << cfg.block << " exceeds every matrix dimension");
+    {
+        const double m = static_cast<double>(cfg.m), n = static_cast<double>(cfg.n), k = static_cast<double>(cfg.k);
+        check_node_memory(world, (m * k + k * n + m * n) * sizeof(double) / world.size(),
+                          "--m " + std::to_string(cfg.m) + " --n " + std::to_string(cfg.n) + " --k " +
+                              std::to_string(cfg.k) + " (A, B and C)");
+    }
     prepare_output_dir(world, cfg.options.common().output, cfg.options.common().overwrite);
 
     log::info("tessera-gemm ", version(), "\n", cfg.options.resolved_toml());

@@ -533,22 +533,17 @@ void prepare_checkpoint_dir(const mpi::Comm& comm, const std::filesystem::path& 
 }
 
 // Collective: refuses (exit 2) a grid whose two fields (u and the stepper's next) cannot fit in
-// the memory of a node, before anything is allocated: Linux grants the allocation and the OOM
-// killer takes a rank at first touch.
+// a node's memory, before anything is allocated.
 template <int Dim>
 void check_memory(const mpi::Comm& comm, const HeatConfig& cfg, const grid::CartDecomp<Dim>& decomp, int ghost) {
     const auto owned = decomp.owned_box();
     double cells = 1;
     for (int d = 0; d < Dim; ++d) cells *= static_cast<double>(owned.extent(d) + 2 * ghost);
-    const auto node = comm.split_shared();
-    const double need = mpi::allreduce(node, 2.0 * cells * sizeof(double), MPI_SUM);
-    const double have = static_cast<double>(physical_memory_bytes());
-    constexpr double GiB = 1 << 30;
-    std::ostringstream grid;
-    for (std::size_t d = 0; d < cfg.cells.size(); ++d) grid << (d ? " " : "") << cfg.cells[d];
-    TESSERA_CHECK_ALL(comm, have == 0 || need <= have,
-                      "--cells " << grid.str() << ": the two fields need " << need / GiB << " GiB on a node of "
-                                 << node.size() << " rank(s), which has " << have / GiB << " GiB of memory");
+    std::ostringstream what;
+    what << "--cells";
+    for (auto c : cfg.cells) what << ' ' << c;
+    what << " (two fields)";
+    check_node_memory(comm, 2.0 * cells * sizeof(double), what.str());
 }
 
 template <int Dim>

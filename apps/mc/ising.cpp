@@ -18,6 +18,8 @@ int run_ising(tessera::Runtime& runtime, const tessera::AppOptions& options, con
     TESSERA_CHECK_ALL(world, cfg.batches >= 2 && cfg.batches <= cfg.sweeps,
                       "--batches must be between 2 and --sweeps (" << cfg.sweeps << "), got " << cfg.batches);
     const std::array<tessera::gindex_t, 2> cells{cfg.cells[0], cfg.cells[1]};
+    tessera::check_node_memory(world, 8.0 * static_cast<double>(cells[0]) * static_cast<double>(cells[1]) / world.size(),
+                               "--cells " + std::to_string(cells[0]) + " " + std::to_string(cells[1]) + " (the lattice)");
     tm::IsingLattice lattice(world, cells, cfg.temperature, cfg.seed, {cfg.procs[0], cfg.procs[1]});
     tessera::prepare_output_dir(world, options.common().output, options.common().overwrite);
     const auto& procs = lattice.decomp().procs();

@@ -7,11 +7,23 @@
 #include <algorithm>
 #include <new>
 
+#include "tessera/core/error.hpp"
+
 namespace tessera {
 
 std::size_t physical_memory_bytes() noexcept {
     const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
     return pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : 0;
+}
+
+void check_node_memory(const mpi::Comm& comm, double bytes, const std::string& what) {
+    const auto node = comm.split_shared();
+    const double need = mpi::allreduce(node, bytes, MPI_SUM);
+    const double have = static_cast<double>(physical_memory_bytes());
+    constexpr double GiB = 1 << 30;
+    TESSERA_CHECK_ALL(comm, have == 0 || need <= have,
+                      what << ": needs " << need / GiB << " GiB on a node of " << node.size()
+                           << " rank(s), which has " << have / GiB << " GiB of memory");
 }
 
 void* allocate_streamed(std::size_t bytes) {

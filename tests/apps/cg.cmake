@@ -27,6 +27,10 @@ if(TARGET tessera-cg)
     COMMAND ${cg} --dim 3 --cells 10 10)
   tessera_add_app_test(NAME apps.cg.bad_precond NP 1 EXIT 2 NO_OUTPUT out
     STDERR_COUNT "^tessera-cg: error: --precond.*=1" COMMAND ${cg} --precond ilu)
+  # Refused before allocating (Linux would grant it and OOM-kill a rank at first touch).
+  tessera_add_app_test(NAME apps.cg.beyond_memory NP 2 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "^tessera-cg: error: --cells 100000 100000 100000 \\(8 vectors\\): needs [0-9.e+]+ GiB on a node of 2 rank\\(s\\), which has .* GiB of memory$=1"
+    COMMAND ${cg} --dim 3 --cells 100000 100000 100000)
   tessera_add_app_test(NAME apps.cg.split_x NP 2 EXIT 2 NO_OUTPUT out
     STDERR_COUNT "^tessera-cg: error: --procs: the x axis is never split.*=1"
     COMMAND ${cg} --procs 2 1)

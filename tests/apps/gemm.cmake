@@ -22,6 +22,10 @@ if(TARGET tessera-gemm)
     COMMAND ${gemm} --procs 4 1 --m 3 --n 8 --k 5 --block 2)
   tessera_add_app_test(NAME apps.gemm.bad_size NP 2 EXIT 2 NO_OUTPUT out STDERR_COUNT "error: --m.*=1"
     COMMAND ${gemm} --m 0)
+  # Refused before the output directory is made or anything allocated.
+  tessera_add_app_test(NAME apps.gemm.beyond_memory NP 2 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "error: --m 1000000 --n 1000000 --k 1000000 \\(A, B and C\\): needs [0-9.e+]+ GiB on a node=1"
+    COMMAND ${gemm} --m 1000000 --n 1000000 --k 1000000)
   tessera_add_app_test(NAME apps.gemm.bad_panel NP 1 EXIT 2 NO_OUTPUT out
     STDERR_COUNT "error: --panel: 20 is not a multiple of --block 16=1"
     COMMAND ${gemm} --block 16 --panel 20)

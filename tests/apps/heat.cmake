@@ -47,7 +47,7 @@ heat_bad_input(nan_dt "--dt: must be a finite number, got nan" --cells 16 16 --d
 heat_bad_input(cells_overflow "--cells: 9223372036854775807 x 2 cells overflow 64-bit global indices"
   --cells 9223372036854775807 2)
 # Refused before any allocation (about 1.3e11 GiB: more than any node has).
-heat_bad_input(cells_beyond_memory "--cells 3000000000 3000000000: the two fields need [0-9.e+]+ GiB on a node"
+heat_bad_input(cells_beyond_memory "--cells 3000000000 3000000000 \\(two fields\\): needs [0-9.e+]+ GiB on a node"
   --cells 3000000000 3000000000)
 heat_bad_input(time_too_many_steps "--time 1e\\+30 needs [0-9.e+]+ steps of dt .*; at most 2\\^53" --cells 16 16 --time 1e30)
 tessera_add_app_test(NAME apps.heat.bad_init_file_not_hdf5 NP 2 EXIT 2 LABELS heat

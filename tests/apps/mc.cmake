@@ -36,6 +36,7 @@ foreach(case
     "odd_cells|--cells must be even|ising;--cells;63;64"
     "procs|process grid|ising;--procs;3;1"
     "sweeps|--sweeps must be positive|ising;--sweeps;0"
+    "beyond_memory|--cells 1000000 1000000 .the lattice.: needs [0-9.e+]+ GiB on a node|ising;--cells;1000000;1000000"
     "no_subcommand|subcommand|--seed;3"
     "unknown_key|unknown config key|pi;--config;${PROJECT_SOURCE_DIR}/data/tests/unknown_key.toml")
   string(REPLACE "|" ";" parts "${case}")

@@ -4,7 +4,10 @@
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include "tessera/core/mpi.hpp"
 
 namespace tessera {
 
@@ -35,10 +38,16 @@ StreamedArray<T> make_streamed_array(std::size_t n) {
     return StreamedArray<T>(static_cast<T*>(allocate_streamed(n * sizeof(T))));
 }
 
-/// Local: this node's physical memory in bytes (0 if unknown), for refusing a job that cannot
-/// fit before it allocates (on Linux a large allocation succeeds and the OOM killer strikes at
-/// first touch, taking one rank and leaving the others waiting).
+/// Local: this node's physical memory in bytes (0 if unknown).
 std::size_t physical_memory_bytes() noexcept;
+
+/// Collective over `comm`: refuses a job that cannot fit before it allocates. `bytes` is what
+/// this rank will need; the ranks of each node (MPI_COMM_TYPE_SHARED) add theirs, and if a
+/// node's total exceeds its physical memory every rank throws CollectiveError (exit 2) with
+/// "<what>: needs X GiB on a node of N rank(s), which has Y GiB of memory". Checking first
+/// matters: Linux grants a large allocation and the OOM killer takes a rank at first touch,
+/// leaving the others waiting in a collective.
+void check_node_memory(const mpi::Comm& comm, double bytes, const std::string& what);
 
 /// A standard allocator over allocate_streamed(), for std::vector storage of long vectors
 /// (StreamedVector); elements are value-initialised by the vector as usual.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include <tessera/core/error.hpp>
@@ -121,6 +122,22 @@ TEST(BlockPlan, CutsSamplesIntoBlocks) {
     EXPECT_LE(BlockPlan::for_samples(gindex_t{1} << 40).blocks(), gindex_t{1} << 20);
     EXPECT_THROW(BlockPlan(0, 10), tessera::Error);
     EXPECT_THROW(BlockPlan(-5, 10), tessera::Error);
+}
+
+TEST(BlockPlan, CountsBlocksNearTheLargestSampleCount) {
+    // samples + block_size - 1 overflowed here: tessera-mc pi --samples 9223372036854775807
+    // died allocating a vector of a negative number of blocks.
+    const gindex_t max = std::numeric_limits<gindex_t>::max();
+    const auto p = BlockPlan::for_samples(max);
+    const gindex_t nb = p.blocks();
+    EXPECT_GT(nb, 0);
+    EXPECT_LE(nb, gindex_t{1} << 20);
+    EXPECT_EQ(p.end(nb - 1), max);
+    EXPECT_EQ(p.end(nb - 2), p.begin(nb - 1));
+    const BlockPlan sevens(max - 6, 7);  // 2^63 - 7 = 7 q + 1: a last block of one sample
+    EXPECT_EQ(sevens.blocks(), (max - 6) / 7 + 1);
+    EXPECT_EQ(sevens.end(sevens.blocks() - 1), max - 6);
+    EXPECT_EQ(sevens.end(sevens.blocks() - 1) - sevens.begin(sevens.blocks() - 1), 1);
 }
 
 TEST(Convergence, ErrorFallsAsInverseSqrtN) {

@@ -32,11 +32,12 @@ public:
 
     gindex_t samples() const noexcept { return samples_; }
     gindex_t block_size() const noexcept { return block_size_; }
-    gindex_t blocks() const noexcept { return (samples_ + block_size_ - 1) / block_size_; }
+    // Rounded up without forming samples + block_size, which overflows near 2^63.
+    gindex_t blocks() const noexcept { return samples_ / block_size_ + (samples_ % block_size_ != 0); }
     /// First sample of block b.
     gindex_t begin(gindex_t b) const noexcept { return b * block_size_; }
     /// One past the last sample of block b.
-    gindex_t end(gindex_t b) const noexcept { return std::min(samples_, (b + 1) * block_size_); }
+    gindex_t end(gindex_t b) const noexcept { return begin(b) + std::min(block_size_, samples_ - begin(b)); }
     /// Blocks [first, last) owned by `rank` of `size`: contiguous, balanced to one block.
     std::array<gindex_t, 2> owned(int rank, int size) const noexcept {
         const gindex_t nb = blocks();

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "tessera/core/error.hpp"
+#include "tessera/core/mpi.hpp"
 
 namespace tessera {
 

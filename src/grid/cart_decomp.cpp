@@ -25,12 +25,12 @@ CartDecomp<Dim>::CartDecomp(const mpi::Comm& comm, const Index& cells,
     // Global indices and sizes are 64-bit: the cell count itself must fit.
     gindex_t total = 1;
     bool overflow = false;
-    for (int d = 0; d < Dim; ++d) overflow = overflow || __builtin_mul_overflow(total, cells[d], &total);
-    TESSERA_CHECK_ALL(comm, !overflow, "--cells: " << [&] {
-        std::ostringstream os;
-        for (int d = 0; d < Dim; ++d) os << (d ? " x " : "") << cells[d];
-        return os.str();
-    }() << " cells overflow 64-bit global indices");
+    std::ostringstream shape;
+    for (int d = 0; d < Dim; ++d) {
+        overflow = overflow || __builtin_mul_overflow(total, cells[d], &total);
+        shape << (d ? " x " : "") << cells[d];
+    }
+    TESSERA_CHECK_ALL(comm, !overflow, "--cells: " << shape.str() << " cells overflow 64-bit global indices");
     long long product = 1;
     bool any_free = false;
     for (int d = 0; d < Dim; ++d) {

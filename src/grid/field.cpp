@@ -32,7 +32,7 @@ Field<T, Dim>::Field(const CartDecomp<Dim>& decomp, int ghost) : decomp_(&decomp
     try {
         alloc_ = make_streamed_array<T>(count);
     } catch (const std::bad_alloc&) {
-        TESSERA_CHECK(false, "Field: cannot allocate " << static_cast<double>(count * sizeof(T)) / (1 << 30)
+        TESSERA_CHECK(false, "Field: cannot allocate " << static_cast<double>(count) * sizeof(T) / (1 << 30)
                                                         << " GiB for this rank's " << count << " cells");
     }
     T* raw = alloc_.get();

@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "tessera/core/mpi.hpp"
-
 namespace tessera {
+
+namespace mpi {
+class Comm;  // core/mpi.hpp; only check_node_memory needs it
+}
 
 /// Allocations at least this large are backed by transparent huge pages where the kernel allows.
 inline constexpr std::size_t kHugePageThreshold = std::size_t{8} << 20;

@@ -21,10 +21,30 @@ function(tessera_target_options target)
   endif()
 endfunction()
 
+# The module DAG (DESIGN.md section 2): the tessera modules each one may link. A module that
+# names any other fails to configure, so the layering cannot erode one link at a time;
+# tests/layering_check.cmake checks the #include lines the same way.
+set(TESSERA_MODULE_DEPS_core "")
+set(TESSERA_MODULE_DEPS_grid core)
+set(TESSERA_MODULE_DEPS_stencil core grid)
+set(TESSERA_MODULE_DEPS_linalg core)
+set(TESSERA_MODULE_DEPS_montecarlo core grid)
+set(TESSERA_MODULE_DEPS_io core grid linalg)
+set(TESSERA_MODULE_DEPS_run core grid stencil linalg montecarlo io)
+
 # tessera_add_module(<name> SOURCES ... [DEPS <targets>...] [PRIVATE_DEPS <targets>...])
 # Creates tessera_<name> with alias tessera::<name>, exported as tessera::<name>.
 function(tessera_add_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  if(NOT DEFINED TESSERA_MODULE_DEPS_${name})
+    message(FATAL_ERROR "tessera module '${name}' is not in the module DAG (cmake/TesseraHelpers.cmake)")
+  endif()
+  foreach(dep IN LISTS ARG_DEPS ARG_PRIVATE_DEPS)
+    if(dep MATCHES "^tessera::(.+)$" AND NOT CMAKE_MATCH_1 IN_LIST TESSERA_MODULE_DEPS_${name})
+      message(FATAL_ERROR "tessera module '${name}' may not link ${dep}: it may use only "
+                          "'${TESSERA_MODULE_DEPS_${name}}' (DESIGN.md section 2)")
+    endif()
+  endforeach()
   set(target tessera_${name})
   add_library(${target} ${ARG_SOURCES})
   add_library(tessera::${name} ALIAS ${target})

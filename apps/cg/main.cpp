@@ -19,7 +19,7 @@ namespace {
 using namespace tessera;
 
 struct CgConfig {
-    AppOptions options{"cg", "Conjugate gradients on the matrix-free Poisson problem"};
+    run::AppOptions options{"cg", "Conjugate gradients on the matrix-free Poisson problem"};
     int dim = 2;
     std::vector<gindex_t> cells;
     std::vector<int> procs;
@@ -57,7 +57,7 @@ using cg_app::exact;
 using cg_app::source;
 
 template <int Dim>
-int run(Runtime& runtime, const CgConfig& cfg) {
+int run_cg(Runtime& runtime, const CgConfig& cfg) {
     const auto& world = runtime.world();
     std::array<gindex_t, Dim> cells{};
     std::array<int, Dim> procs{};
@@ -73,7 +73,7 @@ int run(Runtime& runtime, const CgConfig& cfg) {
         check_node_memory(world, per_rank, what + " (8 vectors)");
     }
     cg_app::PoissonOperator<Dim> op(world, cells, procs);
-    prepare_output_dir(world, cfg.options.common().output, cfg.options.common().overwrite);
+    run::prepare_output_dir(world, cfg.options.common().output, cfg.options.common().overwrite);
 
     log::info("tessera-cg ", version(), "\n", cfg.options.resolved_toml());
     const auto& dp = op.decomp().procs();
@@ -93,14 +93,14 @@ int run(Runtime& runtime, const CgConfig& cfg) {
     // that each solve's time is compared with the bandwidth of the same moment.
     const bool benchmark = cfg.options.common().benchmark;
     const int reps = benchmark ? cfg.repetitions : 1;
-    std::optional<TriadProbe> probe;
+    std::optional<run::TriadProbe> probe;
     if (benchmark) probe.emplace(world);
     std::vector<double> times, triads;
     linalg::CgResult res;
     for (int rep = 0; rep < reps; ++rep) {
         std::fill(x.begin(), x.end(), 0.0);
         // Progress against the iteration limit: the ETA is an upper bound.
-        Progress progress("cg", cfg.max_iter, "iterations");
+        run::Progress progress("cg", cfg.max_iter, "iterations");
         opt.monitor = [&](int k, double) { progress.update(k); };
         world.barrier();
         const double t0 = MPI_Wtime();
@@ -169,7 +169,7 @@ int run(Runtime& runtime, const CgConfig& cfg) {
     log::info("check: max |u_h - u| = ", err, " (max |u| = ", umax, "), bound ", bound,
               " (2 dim h^2, h = ", h, "): ", passed ? "PASSED" : "FAILED");
 
-    auto summary = make_summary(runtime, cfg.options);
+    auto summary = run::make_summary(runtime, cfg.options);
     summary["iterations"] = res.iterations;
     summary["converged"] = res.converged;
     summary["residual_history"] = res.history;
@@ -179,7 +179,7 @@ int run(Runtime& runtime, const CgConfig& cfg) {
     summary["rate"] = {{"value", gflops * 1e9}, {"unit", "flop/s"}};
     if (!bench.is_null()) summary["bandwidth"] = bench;
     summary["check"] = {{"passed", passed}, {"max_error", err}, {"bound", bound}, {"h", h}};
-    write_json(world, cfg.options.common().output / "summary.json", summary);
+    run::write_json(world, cfg.options.common().output / "summary.json", summary);
     return passed ? 0 : 1;
 }
 
@@ -190,6 +190,6 @@ int main(int argc, char** argv) {
     return tessera::run_guarded(runtime, [&] {
         CgConfig cfg;
         cfg.parse(runtime.world(), argc, argv);
-        return cfg.dim == 2 ? run<2>(runtime, cfg) : run<3>(runtime, cfg);
+        return cfg.dim == 2 ? run_cg<2>(runtime, cfg) : run_cg<3>(runtime, cfg);
     });
 }

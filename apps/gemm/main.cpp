@@ -21,7 +21,7 @@ using linalg::DistMatrix;
 using linalg::Transpose;
 
 struct GemmConfig {
-    AppOptions options{"gemm", "Distributed dense matrix multiply C = op(A) op(B) (SUMMA)"};
+    run::AppOptions options{"gemm", "Distributed dense matrix multiply C = op(A) op(B) (SUMMA)"};
     gindex_t m = 1000, n = 1000, k = 1000;
     int block = 128;
     std::vector<int> procs;
@@ -94,7 +94,7 @@ double local_dgemm_gflops(const mpi::Comm& comm, gindex_t m, gindex_t n, gindex_
     return mpi::bcast(comm, best, 0);
 }
 
-int run(Runtime& runtime, GemmConfig& cfg) {
+int run_gemm(Runtime& runtime, GemmConfig& cfg) {
     const auto& world = runtime.world();
     linalg::ProcessGrid2D grid(world, cfg.grid());
     TESSERA_CHECK_ALL(world, grid.rows() <= cfg.m && grid.cols() <= cfg.n,
@@ -109,7 +109,7 @@ int run(Runtime& runtime, GemmConfig& cfg) {
                           "--m " + std::to_string(cfg.m) + " --n " + std::to_string(cfg.n) + " --k " +
                               std::to_string(cfg.k) + " (A, B and C)");
     }
-    prepare_output_dir(world, cfg.options.common().output, cfg.options.common().overwrite);
+    run::prepare_output_dir(world, cfg.options.common().output, cfg.options.common().overwrite);
 
     log::info("tessera-gemm ", version(), "\n", cfg.options.resolved_toml());
     log::info(runtime.layout_report(), "process grid: ", grid.rows(), " x ", grid.cols(),
@@ -128,7 +128,7 @@ int run(Runtime& runtime, GemmConfig& cfg) {
     }
     const linalg::GemmOptions gopt{.panel = cfg.panel, .overlap = !cfg.no_overlap};
     std::vector<double> seconds;
-    Progress progress("gemm", cfg.repetitions, "multiplies");
+    run::Progress progress("gemm", cfg.repetitions, "multiplies");
     for (int r = 0; r < cfg.repetitions; ++r) {
         world.barrier();
         const double t0 = MPI_Wtime();
@@ -174,7 +174,7 @@ int run(Runtime& runtime, GemmConfig& cfg) {
     log::info("check: scaled residual ||C x - A (B x)|| / (||A|| ||B|| ||x|| k eps) = ", residual,
               passed ? " < 16: PASSED" : " >= 16: FAILED");
 
-    auto summary = make_summary(runtime, cfg.options);
+    auto summary = run::make_summary(runtime, cfg.options);
     summary["grid"] = {grid.rows(), grid.cols()};
     summary["seconds"] = seconds;
     summary["rate"] = {{"value", gflops_best * 1e9}, {"unit", "flop/s"}, {"median", gflops_median * 1e9}};
@@ -182,7 +182,7 @@ int run(Runtime& runtime, GemmConfig& cfg) {
                             {"gflops", machine},
                             {"fraction", gflops_best / machine}};
     summary["check"] = {{"passed", passed}, {"scaled_residual", residual}, {"threshold", 16.0}};
-    write_json(world, cfg.options.common().output / "summary.json", summary);
+    run::write_json(world, cfg.options.common().output / "summary.json", summary);
     return passed ? 0 : 1;
 }
 
@@ -193,6 +193,6 @@ int main(int argc, char** argv) {
     return tessera::run_guarded(runtime, [&] {
         GemmConfig cfg;
         cfg.parse(runtime.world(), argc, argv);
-        return run(runtime, cfg);
+        return run_gemm(runtime, cfg);
     });
 }

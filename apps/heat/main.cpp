@@ -16,7 +16,7 @@
 #include <sstream>
 #include <thread>
 
-#include <tessera/core/signals.hpp>
+#include <tessera/run/signals.hpp>
 #include <tessera/io/checkpoint.hpp>
 #include <tessera/io/time_series.hpp>
 #include <tessera/tessera.hpp>
@@ -58,7 +58,7 @@ struct HeatConfig {
     double snapshot_time = 0;
     bool snapshot_png = false;
 
-    AppOptions options{"heat", "Explicit heat/diffusion equation on a 2D or 3D grid (MPI + OpenMP)"};
+    run::AppOptions options{"heat", "Explicit heat/diffusion equation on a 2D or 3D grid (MPI + OpenMP)"};
 
     HeatConfig() {
         auto& c = options.cli();
@@ -556,7 +556,7 @@ io::XdmfGrid xdmf_geometry(const Problem<Dim>& p) {
 }
 
 template <int Dim>
-int run(const Runtime& rt, HeatConfig& cfg) {
+int run_heat(const Runtime& rt, HeatConfig& cfg) {
     const auto& comm = rt.world();
     const auto p = collective_call(comm, [&] { return make_problem<Dim>(cfg); });
     cfg.options.record("dt", p.params.dt);
@@ -576,7 +576,7 @@ int run(const Runtime& rt, HeatConfig& cfg) {
     const gindex_t start = restart ? restart->step : 0;
     // Every input is valid: only now may anything be written. A restart continues its own
     // output directory.
-    prepare_output_dir(comm, out_dir, cfg.options.common().overwrite || !cfg.restart.empty());
+    run::prepare_output_dir(comm, out_dir, cfg.options.common().overwrite || !cfg.restart.empty());
     if (!benchmark) prepare_checkpoint_dir(comm, out_dir, restart ? restart->rejected : std::vector<std::filesystem::path>{});
 
     // Banner: configuration and layout.
@@ -601,7 +601,7 @@ int run(const Runtime& rt, HeatConfig& cfg) {
     std::vector<double> times, triads;
     // Benchmark: a triad right after each timed repetition, so that each rate is divided by the
     // bandwidth of the same moment (the machine's available bandwidth drifts).
-    std::optional<TriadProbe> probe;
+    std::optional<run::TriadProbe> probe;
     if (benchmark) probe.emplace(comm);
     gindex_t step = start;
     stepper.set_steps_done(start);  // a restart continues the NaN-check schedule
@@ -609,7 +609,7 @@ int run(const Runtime& rt, HeatConfig& cfg) {
     std::filesystem::path last_checkpoint;
     int checkpoints_written = 0;
     double checkpoint_seconds = 0, checkpoint_bytes = 0;
-    std::optional<StopSignals> signals;
+    std::optional<run::StopSignals> signals;
     if (!benchmark) signals.emplace();
     std::optional<io::TimeSeries> series;
     // Snapshots by simulated time: the first step on or after k * T, for k = 1, 2, ...; a
@@ -663,14 +663,14 @@ int run(const Runtime& rt, HeatConfig& cfg) {
         return seconds;
     };
 
-    Watchdog watchdog(cfg.watchdog, comm.rank(), "completed step");
+    run::Watchdog watchdog(cfg.watchdog, comm.rank(), "completed step");
     watchdog.kick(step);
     // Test hook: the last rank stops making progress (sleeps) after this step; others wait for it.
     const char* hang_hook = std::getenv("TESSERA_TEST_HANG_AFTER_STEP");
     const gindex_t hang_after = hang_hook ? std::atoll(hang_hook) : -1;
     for (int rep = 0; rep < reps; ++rep) {
         if (rep > 0) initialise<Dim>(cfg, p, u, comm);  // same work every repetition
-        Progress progress("heat", p.steps);
+        run::Progress progress("heat", p.steps);
         comm.barrier();
         const double t0 = MPI_Wtime();
         const gindex_t chunk = p.params.time_block;
@@ -707,9 +707,9 @@ int run(const Runtime& rt, HeatConfig& cfg) {
                 const bool time_up = cfg.max_wall_time > 0 &&
                                      rt.elapsed() + 2 * (now - before) + 2 * write_estimate + 1.0 >= cfg.max_wall_time;
                 const bool interval = cfg.checkpoint_interval > 0 && now - last_checkpoint_wall >= cfg.checkpoint_interval;
-                const auto request = agree_stop(comm, time_up, interval);  // one collective
+                const auto request = run::agree_stop(comm, time_up, interval);  // one collective
                 if (request.stop()) {
-                    stop_reason = request.signal ? signal_name(request.signal) : "--max-wall-time";
+                    stop_reason = request.signal ? run::signal_name(request.signal) : "--max-wall-time";
                     log::info(stop_reason, ": checkpointing at step ", step, " of ", p.steps, " and stopping");
                 }
                 const bool by_time = step == time_snapshot;
@@ -775,7 +775,7 @@ int run(const Runtime& rt, HeatConfig& cfg) {
         else if (completed && cfg.init == "sine")
             log::info("self-check: skipped (the sine mode is exact only with --bc-value 0 at Dirichlet walls)");
     }
-    auto summary = make_summary(rt, cfg.options);
+    auto summary = run::make_summary(rt, cfg.options);
     summary["rate"] = {{"value", rate}, {"unit", "cell-updates/s"}, {"effective_bytes_per_s", 24.0 * rate}};
     if (benchmark) {
         summary["rate"]["triad_bytes_per_s"] = out.triad;
@@ -807,7 +807,7 @@ int run(const Runtime& rt, HeatConfig& cfg) {
     else
         summary["check"] = {{"passed", true}, {"note", "no exact solution for init sine with --bc-value "
                                                           + std::to_string(cfg.bc_value) + " at Dirichlet walls"}};
-    write_json(comm, out_dir / "summary.json", summary);
+    run::write_json(comm, out_dir / "summary.json", summary);
     if (!benchmark && completed)
         log::info("wrote ", (out_dir / "heat.h5").string(), ", heat.xdmf, heat.png, summary.json");
     if (!completed) {
@@ -826,6 +826,6 @@ int main(int argc, char** argv) {
     return tessera::run_guarded(runtime, [&] {
         HeatConfig cfg;
         cfg.parse(runtime, argc, argv);
-        return cfg.dim == 2 ? run<2>(runtime, cfg) : run<3>(runtime, cfg);
+        return cfg.dim == 2 ? run_heat<2>(runtime, cfg) : run_heat<3>(runtime, cfg);
     });
 }

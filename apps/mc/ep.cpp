@@ -7,22 +7,22 @@
 
 namespace mc {
 
-int run_ep(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg) {
+int run_ep(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg) {
     namespace tm = tessera::montecarlo;
     const auto& world = runtime.world();
     const auto cls = cfg.ep_class.size() == 1 ? tm::ep_class(cfg.ep_class[0]) : std::nullopt;
     TESSERA_CHECK_ALL(world, cls.has_value(),
                       "--class must be one of S, W, A, B, C, D, got '" << cfg.ep_class << "'");
-    tessera::prepare_output_dir(world, options.common().output, options.common().overwrite);
+    tessera::run::prepare_output_dir(world, options.common().output, options.common().overwrite);
 
     if (options.common().benchmark) {
         tm::ep_run(world, tm::ep_batch_log2 + 4);  // warm-up: pages, tables, thread pool
         tessera::reset_timers();
     }
-    tessera::Progress progress("ep", tessera::gindex_t{1} << (cls->m - tm::ep_batch_log2), "batches");
+    tessera::run::Progress progress("ep", tessera::gindex_t{1} << (cls->m - tm::ep_batch_log2), "batches");
     const auto result = [&] {
         tessera::ScopedTimer timer("mc.ep");
-        return tm::ep_run(world, cls->m, &progress);
+        return tm::ep_run(world, cls->m, [&](tessera::gindex_t done) { progress.update(done); });
     }();
     progress.finish();
     const auto v = tm::ep_verify(result, *cls);

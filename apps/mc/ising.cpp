@@ -8,7 +8,7 @@
 
 namespace mc {
 
-int run_ising(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg) {
+int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg) {
     namespace tm = tessera::montecarlo;
     const auto& world = runtime.world();
     TESSERA_CHECK_ALL(world, cfg.cells.size() == 2, "--cells needs two values (NX NY), got " << cfg.cells.size());
@@ -21,16 +21,16 @@ int run_ising(tessera::Runtime& runtime, const tessera::AppOptions& options, con
     tessera::check_node_memory(world, 8.0 * static_cast<double>(cells[0]) * static_cast<double>(cells[1]) / world.size(),
                                "--cells " + std::to_string(cells[0]) + " " + std::to_string(cells[1]) + " (the lattice)");
     tm::IsingLattice lattice(world, cells, cfg.temperature, cfg.seed, {cfg.procs[0], cfg.procs[1]});
-    tessera::prepare_output_dir(world, options.common().output, options.common().overwrite);
+    tessera::run::prepare_output_dir(world, options.common().output, options.common().overwrite);
     const auto& procs = lattice.decomp().procs();
     tessera::log::info("lattice ", cells[0], " x ", cells[1], " on a ", procs[0], " x ", procs[1],
                        " process grid, T = ", cfg.temperature, " (Tc = ", tm::onsager_critical_temperature(), ")");
 
-    tessera::Progress progress("ising", cfg.thermalize + cfg.sweeps, "sweeps");
+    tessera::run::Progress progress("ising", cfg.thermalize + cfg.sweeps, "sweeps");
     const double t0 = MPI_Wtime();
     const auto run = [&] {
         tessera::ScopedTimer timer("mc.ising");
-        return tm::run_ising(lattice, cfg.thermalize, cfg.sweeps, &progress);
+        return tm::run_ising(lattice, cfg.thermalize, cfg.sweeps, [&](tessera::gindex_t done) { progress.update(done); });
     }();
     progress.finish();
     const double seconds = tessera::mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX);

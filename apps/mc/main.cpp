@@ -11,7 +11,7 @@ namespace {
 
 // Registers the options of every subcommand (their long names are also the TOML keys, in a
 // table named after the subcommand).
-void add_options(tessera::AppOptions& options, mc::Config& cfg) {
+void add_options(tessera::run::AppOptions& options, mc::Config& cfg) {
     auto& app = options.cli();
     app.require_subcommand(1, 1);
     app.add_option("--seed", cfg.seed, "Seed: sample s draws from the Philox stream (seed, s)");
@@ -49,7 +49,7 @@ void add_options(tessera::AppOptions& options, mc::Config& cfg) {
 int main(int argc, char** argv) {
     tessera::Runtime runtime(argc, argv);
     return tessera::run_guarded(runtime, [&] {
-        tessera::AppOptions options("mc", "Monte Carlo with reproducible parallel random numbers");
+        tessera::run::AppOptions options("mc", "Monte Carlo with reproducible parallel random numbers");
         mc::Config cfg;
         add_options(options, cfg);
         options.parse(runtime.world(), argc, argv);

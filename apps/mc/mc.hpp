@@ -31,10 +31,10 @@ struct Config {
 /// Collective over runtime.world(): each subcommand checks its input (CollectiveError, exit 2,
 /// naming the option), prepares the output directory, runs, reports and writes summary.json.
 /// Returns 0 when its self-check passes, 1 otherwise.
-int run_pi(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg);
-int run_option(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg);
-int run_ep(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg);
-int run_ising(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg);
+int run_pi(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
+int run_option(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
+int run_ep(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
+int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
 
 /// How far from a reference an estimate may be, in standard errors, before the self-check
 /// fails: generous, so a correct run fails about once in 1.7 million.
@@ -52,7 +52,7 @@ nlohmann::json estimate_json(const tessera::montecarlo::Estimate& e, std::option
 nlohmann::json convergence_json(const std::vector<tessera::montecarlo::ConvergenceRow>& rows);
 /// Collective: prints the verdict and the timer table, writes <output>/summary.json from
 /// make_summary() plus `fields` and "check", and returns the exit code (0 passed, 1 failed).
-int finish(tessera::Runtime& runtime, const tessera::AppOptions& options, nlohmann::json fields,
+int finish(tessera::Runtime& runtime, const tessera::run::AppOptions& options, nlohmann::json fields,
            bool passed, const std::string& verdict);
 
 }  // namespace mc

@@ -5,7 +5,7 @@
 
 namespace mc {
 
-int run_option(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg) {
+int run_option(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg) {
     namespace tm = tessera::montecarlo;
     const auto& world = runtime.world();
     tm::OptionSpec spec;
@@ -20,14 +20,14 @@ int run_option(tessera::Runtime& runtime, const tessera::AppOptions& options, co
     spec.antithetic = cfg.antithetic;
     TESSERA_CHECK_ALL(world, cfg.samples > 0, "--samples must be positive, got " << cfg.samples);
     tessera::collective_call(world, [&] { spec.validate(); });
-    tessera::prepare_output_dir(world, options.common().output, options.common().overwrite);
+    tessera::run::prepare_output_dir(world, options.common().output, options.common().overwrite);
 
     const bool asian = spec.style == tm::OptionStyle::asian;
-    tessera::Progress progress("option", tm::BlockPlan::for_samples(cfg.samples).blocks(), "blocks");
+    tessera::run::Progress progress("option", tm::BlockPlan::for_samples(cfg.samples).blocks(), "blocks");
     const double t0 = MPI_Wtime();
     const auto results = [&] {
         tessera::ScopedTimer timer(asian ? "mc.option.asian" : "mc.option.european");
-        return tm::price_option(world, spec, cfg.samples, cfg.seed, &progress);
+        return tm::price_option(world, spec, cfg.samples, cfg.seed, [&](tessera::gindex_t done) { progress.update(done); });
     }();
     progress.finish();
     const double seconds = tessera::mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX);

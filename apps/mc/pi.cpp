@@ -7,17 +7,17 @@
 
 namespace mc {
 
-int run_pi(tessera::Runtime& runtime, const tessera::AppOptions& options, const Config& cfg) {
+int run_pi(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg) {
     namespace tm = tessera::montecarlo;
     const auto& world = runtime.world();
     TESSERA_CHECK_ALL(world, cfg.samples > 0, "--samples must be positive, got " << cfg.samples);
-    tessera::prepare_output_dir(world, options.common().output, options.common().overwrite);
+    tessera::run::prepare_output_dir(world, options.common().output, options.common().overwrite);
 
-    tessera::Progress progress("pi", tm::BlockPlan::for_samples(cfg.samples).blocks(), "blocks");
+    tessera::run::Progress progress("pi", tm::BlockPlan::for_samples(cfg.samples).blocks(), "blocks");
     const double t0 = MPI_Wtime();
     const auto results = [&] {
         tessera::ScopedTimer timer("mc.pi");
-        return tm::estimate_pi(world, cfg.samples, cfg.seed, &progress);
+        return tm::estimate_pi(world, cfg.samples, cfg.seed, [&](tessera::gindex_t done) { progress.update(done); });
     }();
     progress.finish();
     const double seconds = tessera::mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX);

@@ -52,16 +52,16 @@ nlohmann::json convergence_json(const std::vector<ConvergenceRow>& rows) {
     return a;
 }
 
-int finish(tessera::Runtime& runtime, const tessera::AppOptions& options, nlohmann::json fields,
+int finish(tessera::Runtime& runtime, const tessera::run::AppOptions& options, nlohmann::json fields,
            bool passed, const std::string& verdict) {
     tessera::log::info("check: ", passed ? "passed" : "FAILED", " (", verdict, ")");
     const auto timers = tessera::timer_report(runtime.world());
     tessera::log::info(tessera::format_timer_table(timers));
-    auto summary = tessera::make_summary(runtime, options);
+    auto summary = tessera::run::make_summary(runtime, options);
     summary.update(fields);
     summary["passed"] = passed;
     summary["check"] = {{"passed", passed}, {"criterion", verdict}};
-    tessera::write_json(runtime.world(), options.common().output / "summary.json", summary);
+    tessera::run::write_json(runtime.world(), options.common().output / "summary.json", summary);
     return passed ? 0 : 1;
 }
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "tessera/core/config.hpp"
+#include "tessera/run/config.hpp"
 #include "tessera/core/log.hpp"
 #include "tessera/core/runtime.hpp"
 #include "tessera/core/error.hpp"
@@ -54,7 +54,7 @@ void drop_cache(const fs::path& path) {
 int main(int argc, char** argv) {
     Runtime rt(argc, argv);
     return run_guarded(rt, [&] {
-        AppOptions options("bench-checkpoint", "Checkpoint write/read rate vs dd to the same disk");
+        run::AppOptions options("bench-checkpoint", "Checkpoint write/read rate vs dd to the same disk");
         std::string dir = "bench_checkpoint_dir";
         int mib = 1024, reps = 5;
         options.cli().add_option("--dir", dir, "Directory on the disk to measure (created, then emptied)");

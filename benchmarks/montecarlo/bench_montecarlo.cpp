@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <tessera/core/config.hpp>
+#include <tessera/run/config.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/core/log.hpp>
 #include <tessera/core/mpi.hpp>
@@ -44,7 +44,7 @@ double timed(const tessera::mpi::Comm& comm, F&& f) {
 int main(int argc, char** argv) {
     tessera::Runtime runtime(argc, argv);
     return tessera::run_guarded(runtime, [&] {
-        tessera::AppOptions options("bench-montecarlo", "Monte Carlo benchmark");
+        tessera::run::AppOptions options("bench-montecarlo", "Monte Carlo benchmark");
         std::string classes = "W,A,B";
         int repeat = 3;
         tessera::gindex_t paths = 4'000'000, normals = 50'000'000;

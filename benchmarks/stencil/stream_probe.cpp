@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include <tessera/core/bandwidth.hpp>
-#include <tessera/core/config.hpp>
+#include <tessera/run/bandwidth.hpp>
+#include <tessera/run/config.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/core/log.hpp>
 #include <tessera/core/memory.hpp>
@@ -104,7 +104,7 @@ void star7_planes(const double* in, double* o, int planes) {
 int main(int argc, char** argv) {
     tessera::Runtime runtime(argc, argv);
     return tessera::run_guarded(runtime, [&] {
-        tessera::AppOptions options("bench-stencil-streams", "Cache-line streams per core versus the plain-store bound");
+        tessera::run::AppOptions options("bench-stencil-streams", "Cache-line streams per core versus the plain-store bound");
         int passes = 7;
         options.cli().add_option("--passes", passes, "Timed passes per kernel (the median ratio is reported)")
             ->check(CLI::Range(1, 1000));
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
                 out[q] = 0.0;
             }
         }
-        tessera::TriadProbe triad(runtime.world());
+        tessera::run::TriadProbe triad(runtime.world());
         double* a = u.get();
         double* b = out.get();
         struct Kernel {

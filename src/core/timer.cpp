@@ -136,11 +136,4 @@ std::string format_timer_table(const std::vector<TimerStats>& stats) {
     return os.str();
 }
 
-nlohmann::json timers_to_json(const std::vector<TimerStats>& stats) {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& s : stats)
-        j[s.label] = {{"min", s.min}, {"avg", s.avg}, {"max", s.max}, {"calls", s.calls_max}};
-    return j;
-}
-
 }  // namespace tessera

@@ -10,11 +10,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/log.hpp"
 #include "tessera/core/timer.hpp"
+#include "tessera/io/atomic_file.hpp"
 #include "tessera/io/field_io.hpp"
 
 namespace tessera::io {
@@ -35,26 +37,6 @@ void test_sleep(const char* var) {
 
 std::string errno_text(const std::string& what, const fs::path& path) {
     return what + " " + path.string() + ": " + std::strerror(errno);
-}
-
-// Flushes `path` (a file or a directory) to stable storage; for a file, also removes write
-// permission for others (HDF5 creates files 0666 minus the umask).
-void sync_path(const fs::path& path, bool directory) {
-    const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-    if (fd < 0) throw std::runtime_error(errno_text("cannot open", path));
-    struct stat st {};
-    bool ok = true;
-    std::string why;
-    if (!directory && (::fstat(fd, &st) != 0 || ::fchmod(fd, st.st_mode & ~mode_t{S_IWOTH} & 07777) != 0)) {
-        ok = false;
-        why = errno_text("cannot chmod", path);
-    }
-    if (ok && ::fsync(fd) != 0) {
-        ok = false;
-        why = errno_text("cannot fsync", path);
-    }
-    ::close(fd);
-    if (!ok) throw std::runtime_error(why);
 }
 
 // Local: completes `request` without spinning. MPI's blocking calls poll a core at full speed;
@@ -143,6 +125,27 @@ void flush_data(const fs::path& path) {
     if (!ok) throw std::runtime_error(why);
 }
 
+// Rank 0 alone: a 1D dataset of `values` (attributes are limited to 64 KiB; state such as a
+// residual history can be longer).
+template <class T>
+void write_state(const h5::File& file, const std::string& name, hid_t type, const std::vector<T>& values) {
+    const auto space = h5::dataspace({static_cast<hsize_t>(values.size())});
+    h5::Handle set(TESSERA_H5_CALL(H5Dcreate2(file.get(), name.c_str(), type, space.get(), H5P_DEFAULT,
+                                              H5P_DEFAULT, H5P_DEFAULT)),
+                   H5Dclose);
+    if (!values.empty()) TESSERA_H5_CALL(H5Dwrite(set.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()));
+}
+
+template <class T>
+std::vector<T> read_state(const h5::File& file, const std::string& name, hid_t type) {
+    const auto dims = h5::dataset_dims(file, name);
+    if (dims.size() != 1) throw std::runtime_error(name + " is not one-dimensional");
+    std::vector<T> values(dims[0]);
+    h5::Handle set(TESSERA_H5_CALL(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT)), H5Dclose);
+    if (!values.empty()) TESSERA_H5_CALL(H5Dread(set.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()));
+    return values;
+}
+
 bool is_checkpoint_name(const std::string& name) {
     // chk_ + 9 digits + .h5
     if (name.size() != 4 + 9 + 3 || name.rfind("chk_", 0) != 0 || !name.ends_with(".h5")) return false;
@@ -169,13 +172,23 @@ std::vector<fs::path> list_checkpoints(const fs::path& dir) {
     return out;
 }
 
-template <int Dim>
-CheckpointStats write_checkpoint(const mpi::Comm& comm, const fs::path& dir,
-                                 const std::vector<NamedField<Dim>>& fields, const CheckpointMeta& meta,
-                                 int keep) {
+CheckpointStats write_checkpoint(const mpi::Comm& comm, const fs::path& dir, const CheckpointData& data,
+                                 const CheckpointMeta& meta, int keep) {
     ScopedTimer timer("io.checkpoint.write");
     const fs::path path = checkpoint_path(dir, meta.step);
-    const fs::path tmp = path.string() + ".tmp";
+    // Rank 0 reserves a unique temporary name (O_EXCL) and tells the others.
+    std::optional<AtomicFile> atomic;
+    std::string reserved;
+    collective_call(comm, [&] {
+        if (comm.rank() != 0) return;
+        try {
+            atomic.emplace(path);
+        } catch (const std::exception& e) {
+            throw std::runtime_error("checkpoint " + path.string() + ": " + e.what());
+        }
+        reserved = atomic->temporary().string();
+    }, 1);
+    const fs::path tmp = mpi::bcast(comm, reserved, 0);
     // Every failure names the file and the reason, and leaves no temporary file behind.
     auto named = [&](auto&& body) {
         return [&] {
@@ -218,38 +231,30 @@ CheckpointStats write_checkpoint(const mpi::Comm& comm, const fs::path& dir,
                     h5::write_attribute(f, "config", meta.config);
                     h5::write_attribute(f, "version", meta.version);
                     h5::write_attribute(f, "cells", std::vector<long long>(meta.cells.begin(), meta.cells.end()));
-                    h5::write_attribute(f, "counters", meta.counters);
+                    h5::write_attribute(f, "keys", meta.keys);
+                    h5::Handle state(TESSERA_H5_CALL(H5Gcreate2(f, "/state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)),
+                                     H5Gclose);
+                    write_state(file, "/state/counters", H5T_NATIVE_LLONG, meta.counters);
+                    write_state(file, "/state/values", H5T_NATIVE_DOUBLE, meta.values);
                     h5::Handle group(TESSERA_H5_CALL(H5Gcreate2(f, "/fields", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)),
                                      H5Gclose);
-                    for (const auto& nf : fields)
-                        create_field_dataset<Dim>(file, "/fields/" + nf.name, nf.field->decomp(), fo);
+                    for (const auto& e : data.entries_) e.create(file, "/fields/" + e.name, fo);
                 }
-                for (const auto& nf : fields) write_field_part<Dim>(file, "/fields/" + nf.name, *nf.field);
+                for (const auto& e : data.entries_) e.write(file, "/fields/" + e.name);
                 if (last) test_sleep("TESSERA_TEST_SLEEP_IN_CHECKPOINT");
                 file.close();
             }),
             named([&] { flush_data(tmp); }),
             1);
-        for (const auto& nf : fields) {
-            std::size_t n = sizeof(double);
-            for (auto c : nf.field->decomp().global_cells()) n *= static_cast<std::size_t>(c);
-            stats.bytes += n;
-        }
+        for (const auto& e : data.entries_) stats.bytes += e.bytes;
         t1 = MPI_Wtime();
         collective_call_quietly(
             comm, named([&] {
-                if (comm.rank() != 0) return;
-                sync_path(tmp, false);
-                if (std::rename(tmp.c_str(), path.c_str()) != 0)
-                    throw std::runtime_error(errno_text("cannot rename to", path));
-                sync_path(dir, true);
+                if (comm.rank() == 0) atomic->commit();
             }),
             1);
     } catch (const CollectiveError&) {
-        if (comm.rank() == 0) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-        }
+        if (atomic) atomic->discard();
         throw;
     }
     // Keep the newest `keep`: an error here costs disk space, not the checkpoint just written.
@@ -304,7 +309,13 @@ CheckpointReader::CheckpointReader(const mpi::Comm& comm, const fs::path& path) 
         m.config = h5::read_attribute_string(f, "config");
         m.version = h5::read_attribute_string(f, "version");
         for (auto c : h5::read_attribute_ints(f, "cells")) m.cells.push_back(static_cast<gindex_t>(c));
-        m.counters = h5::read_attribute_ints(f, "counters");
+        if (h5::has_dataset(file_, "/state/counters")) {
+            m.counters = read_state<long long>(file_, "/state/counters", H5T_NATIVE_LLONG);
+            m.values = read_state<double>(file_, "/state/values", H5T_NATIVE_DOUBLE);
+        } else {
+            m.counters = h5::read_attribute_ints(f, "counters");
+        }
+        if (h5::has_attribute(f, "keys")) m.keys = h5::read_attribute_string(f, "keys");
         return m;
     });
 }
@@ -323,14 +334,14 @@ void CheckpointReader::read(const std::string& name, grid::Field<double, Dim>& f
     });
 }
 
+bool CheckpointReader::has_field(const std::string& name) const {
+    return h5::has_dataset(file_, "/fields/" + name);
+}
+
 void CheckpointReader::close() {
     collective_call(*comm_, [&] { file_.close(); });
 }
 
-template CheckpointStats write_checkpoint<2>(const mpi::Comm&, const fs::path&, const std::vector<NamedField<2>>&,
-                                             const CheckpointMeta&, int);
-template CheckpointStats write_checkpoint<3>(const mpi::Comm&, const fs::path&, const std::vector<NamedField<3>>&,
-                                             const CheckpointMeta&, int);
 template void CheckpointReader::read<2>(const std::string&, grid::Field<double, 2>&);
 template void CheckpointReader::read<3>(const std::string&, grid::Field<double, 3>&);
 

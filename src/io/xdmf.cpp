@@ -1,10 +1,10 @@
 // XDMF 2 text for uniform grids stored in HDF5.
 #include "tessera/io/xdmf.hpp"
 
-#include <fstream>
 #include <sstream>
 
 #include "tessera/core/error.hpp"
+#include "tessera/io/atomic_file.hpp"
 
 namespace tessera::io {
 
@@ -45,16 +45,7 @@ std::string xdmf_text(const std::vector<XdmfGrid>& grids) {
 }
 
 void write_xdmf(const std::filesystem::path& path, const std::vector<XdmfGrid>& grids) {
-    const auto tmp = std::filesystem::path(path.string() + ".tmp");
-    {
-        std::ofstream out(tmp);
-        out << xdmf_text(grids);
-        out.close();
-        TESSERA_CHECK(out, "cannot write " << tmp.string());
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    TESSERA_CHECK(!ec, "cannot rename " << tmp.string() << " to " << path.string() << ": " << ec.message());
+    write_file_atomically(path, xdmf_text(grids));
 }
 
 }  // namespace tessera::io

@@ -204,7 +204,7 @@ double EpResult::mops() const noexcept {
     return seconds > 0.0 ? std::ldexp(1.0, m + 1) / seconds * 1e-6 : 0.0;
 }
 
-EpResult ep_run(const mpi::Comm& comm, int m, Progress* progress) {
+EpResult ep_run(const mpi::Comm& comm, int m, const ProgressCallback& progress) {
     TESSERA_CHECK(m >= ep_batch_log2 && m <= 36,
                   "EP needs " << ep_batch_log2 << " <= m <= 36, got " << m);
     const gindex_t batches = gindex_t{1} << (m - ep_batch_log2);
@@ -229,7 +229,7 @@ EpResult ep_run(const mpi::Comm& comm, int m, Progress* progress) {
                 sums[static_cast<std::size_t>(2 * (k - lo) + 1)] = b.sy;
                 for (int i = 0; i < ep_annuli; ++i) mine[i] += b.q[i];
                 const gindex_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
-                if (progress && omp_get_thread_num() == 0) progress->update(d * comm.size());
+                if (progress && omp_get_thread_num() == 0) progress(d * comm.size());
             }
 #pragma omp critical(tessera_ep_counts)
             for (int i = 0; i < ep_annuli; ++i) q[i] += mine[i];  // integers: any order is exact

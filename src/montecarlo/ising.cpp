@@ -160,7 +160,7 @@ IsingEstimates ising_estimates(std::span<const double> energy, std::span<const d
     return r;
 }
 
-IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, Progress* progress) {
+IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, const ProgressCallback& progress) {
     const auto& comm = lattice.decomp().comm();
     TESSERA_CHECK_ALL(comm, thermalize >= 0, "--thermalize must not be negative, got " << thermalize);
     TESSERA_CHECK_ALL(comm, sweeps > 0, "--sweeps must be positive, got " << sweeps);
@@ -170,7 +170,7 @@ IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, Progress* 
     const auto n = static_cast<double>(lattice.sites());
     for (int t = 0; t < thermalize + sweeps; ++t) {
         lattice.sweep();
-        if (progress) progress->update(t + 1);
+        if (progress) progress(t + 1);
         if (t < thermalize) continue;
         ScopedTimer timer("mc.ising.measure");
         const IsingSums s = lattice.sums();

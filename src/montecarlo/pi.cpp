@@ -24,7 +24,7 @@ Moments pi_block(std::uint64_t seed, gindex_t first, gindex_t last) noexcept {
 }
 
 BlockResults estimate_pi(const mpi::Comm& comm, gindex_t samples, std::uint64_t seed,
-                         Progress* progress) {
+                         const ProgressCallback& progress) {
     const auto plan = BlockPlan::for_samples(samples);
     return run_blocks(
         comm, plan, 1,

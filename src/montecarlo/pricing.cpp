@@ -94,7 +94,7 @@ void option_block(const OptionSpec& spec, std::uint64_t seed, gindex_t first, gi
 }
 
 BlockResults price_option(const mpi::Comm& comm, const OptionSpec& spec, gindex_t samples,
-                          std::uint64_t seed, Progress* progress) {
+                          std::uint64_t seed, const ProgressCallback& progress) {
     spec.validate();
     return run_blocks(
         comm, BlockPlan::for_samples(samples), option_quantities,

@@ -9,7 +9,7 @@
 int main(int argc, char** argv) {
     tessera::Runtime runtime(argc, argv);
     return tessera::run_guarded(runtime, [&] {
-        tessera::AppOptions options("error-probe", "Raises errors on demand to test the protocol");
+        tessera::run::AppOptions options("error-probe", "Raises errors on demand to test the protocol");
         std::string mode = "none";
         int rank = 1;
         options.cli()

@@ -47,7 +47,7 @@ TEST(Timers, MinAvgMaxAndCallsOverRanks) {
 
     const auto table = format_timer_table(stats);
     EXPECT_NE(table.find("  inner"), std::string::npos);
-    const auto j = timers_to_json(stats);
+    const auto j = run::timers_to_json(stats);
     EXPECT_EQ(j["inner"]["calls"], w.size());
     EXPECT_LE(j["outer"]["min"].get<double>(), j["outer"]["max"].get<double>());
 }

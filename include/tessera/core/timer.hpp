@@ -6,8 +6,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "tessera/core/mpi.hpp"
 
 namespace tessera {
@@ -41,8 +39,6 @@ struct TimerStats {
 std::vector<TimerStats> timer_report(const mpi::Comm& comm);
 /// Local: the report as an aligned text table.
 std::string format_timer_table(const std::vector<TimerStats>& stats);
-/// Local: {"label": {"min": .., "avg": .., "max": .., "calls": ..}, ...}.
-nlohmann::json timers_to_json(const std::vector<TimerStats>& stats);
 /// Local: forgets every recorded time (e.g. after a warm-up). No timer may be running.
 void reset_timers();
 

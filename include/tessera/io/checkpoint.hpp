@@ -3,12 +3,14 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/types.hpp"
 #include "tessera/grid/field.hpp"
+#include "tessera/io/field_io.hpp"
 #include "tessera/io/hdf5.hpp"
 
 namespace tessera::io {
@@ -23,6 +25,49 @@ struct CheckpointMeta {
     std::string version;              ///< tessera version that wrote the file
     std::vector<gindex_t> cells;      ///< global cells per axis (x first)
     std::vector<long long> counters;  ///< integer state such as RNG counters (may be empty)
+    std::vector<double> values;       ///< floating-point state, bit for bit (may be empty)
+    std::string keys;                 ///< compatibility keys as JSON text (may be empty)
+};
+
+/// What a checkpoint write cost (the same values on every rank).
+struct CheckpointStats {
+    std::size_t bytes = 0;     ///< field data written
+    /// create, write and close the temporary file, the ranks in turn, each flushing its part
+    /// to disk (fdatasync) while the next one writes
+    double write_seconds = 0;
+    /// fsync the file (what is left), rename, fsync the directory, delete older checkpoints
+    double sync_seconds = 0;
+};
+
+/// The fields of one checkpoint, of any dimension: each is stored as /fields/<name> and read
+/// back with CheckpointReader::read on any rank count. Holds pointers: the fields must outlive
+/// the write. Local.
+class CheckpointData {
+public:
+    template <int Dim>
+    void add(std::string name, const grid::Field<double, Dim>& field) {
+        Entry e;
+        e.name = std::move(name);
+        e.bytes = sizeof(double);
+        for (auto c : field.decomp().global_cells()) e.bytes *= static_cast<std::size_t>(c);
+        e.create = [&field](const h5::File& file, const std::string& path, const FieldWriteOptions& o) {
+            create_field_dataset<Dim>(file, path, field.decomp(), o);
+        };
+        e.write = [&field](const h5::File& file, const std::string& path) { write_field_part<Dim>(file, path, field); };
+        entries_.push_back(std::move(e));
+    }
+    bool empty() const noexcept { return entries_.empty(); }
+
+private:
+    friend CheckpointStats write_checkpoint(const mpi::Comm&, const std::filesystem::path&, const CheckpointData&,
+                                            const CheckpointMeta&, int);
+    struct Entry {
+        std::string name;
+        std::size_t bytes = 0;
+        std::function<void(const h5::File&, const std::string&, const FieldWriteOptions&)> create;
+        std::function<void(const h5::File&, const std::string&)> write;
+    };
+    std::vector<Entry> entries_;
 };
 
 /// One field to checkpoint: stored as dataset /fields/<name>.
@@ -40,19 +85,10 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& dir, gindex_t
 /// `dir` does not exist.
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& dir);
 
-/// What a checkpoint write cost (the same values on every rank).
-struct CheckpointStats {
-    std::size_t bytes = 0;     ///< field data written
-    /// create, write and close the temporary file, the ranks in turn, each flushing its part
-    /// to disk (fdatasync) while the next one writes
-    double write_seconds = 0;
-    /// fsync the file (what is left), rename, fsync the directory, delete older checkpoints
-    double sync_seconds = 0;
-};
 
 /// Collective over `comm`: writes `fields` and `meta` as checkpoint_path(dir, meta.step), so
 /// that a crash at any moment leaves either the complete new file or none:
-/// write <name>.tmp (datasets chunked, Fletcher32-checksummed; the ranks write in turn, in
+/// write a unique temporary (io::AtomicFile; datasets chunked, Fletcher32-checksummed; the ranks write in turn, in
 /// rank order, with HDF5's serial driver), close, fsync, rename, fsync `dir`. Then deletes
 /// all but the newest `keep` checkpoints (keep >= 1). Files lose write permission for others.
 /// `dir` must exist. Returns the bytes and the time of each phase.
@@ -63,10 +99,18 @@ struct CheckpointStats {
 /// seconds on the last rank, after all data is written and before the file is closed (a kill
 /// then lands in the middle of a write); TESSERA_TEST_SLEEP_AFTER_CHECKPOINT=S sleeps after
 /// it is complete.
+CheckpointStats write_checkpoint(const mpi::Comm& comm, const std::filesystem::path& dir,
+                                 const CheckpointData& fields, const CheckpointMeta& meta, int keep = 2);
+
+/// Collective over `comm`: write_checkpoint of fields of one dimension.
 template <int Dim>
 CheckpointStats write_checkpoint(const mpi::Comm& comm, const std::filesystem::path& dir,
                                  const std::vector<NamedField<Dim>>& fields, const CheckpointMeta& meta,
-                                 int keep = 2);
+                                 int keep = 2) {
+    CheckpointData data;
+    for (const auto& f : fields) data.add<Dim>(f.name, *f.field);
+    return write_checkpoint(comm, dir, data, meta, keep);
+}
 
 /// A checkpoint file opened for reading on a communicator; any rank count and process grid
 /// may read what another wrote.
@@ -84,6 +128,9 @@ public:
     /// is missing, has another shape, or any rank's data fails to read or verify.
     template <int Dim>
     void read(const std::string& name, grid::Field<double, Dim>& field);
+
+    /// Local: whether the checkpoint holds field `name`.
+    bool has_field(const std::string& name) const;
 
     /// Collective: closes the file.
     void close();

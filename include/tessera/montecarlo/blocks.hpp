@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/mpi.hpp"
-#include "tessera/core/progress.hpp"
 #include "tessera/core/types.hpp"
 #include "tessera/montecarlo/estimators.hpp"
 
@@ -73,12 +73,12 @@ std::vector<Moments> allgather_blocks(const mpi::Comm& comm, const BlockPlan& pl
 /// that owns it (OpenMP threads share a rank's blocks). The kernel adds the samples
 /// [first, last) to `out` (std::span<Moments>, one per quantity, `nq` in all) in sample order;
 /// it must draw sample s's random numbers from stream s alone. Returns every block's moments
-/// on every rank. `progress` (optional) is advanced by the master thread. If the kernel throws
+/// on every rank. `progress` (optional) is called by the master thread. If the kernel throws
 /// on any thread of any rank, every rank throws CollectiveError (exit code 1) with the message
 /// of the lowest failing rank, so no rank is left waiting in the gather.
 template <class Kernel>
 BlockResults run_blocks(const mpi::Comm& comm, const BlockPlan& plan, int nq, Kernel&& kernel,
-                        Progress* progress = nullptr) {
+                        const ProgressCallback& progress = {}) {
     const auto [lo, hi] = plan.owned(comm.rank(), comm.size());
     std::vector<Moments> local(static_cast<std::size_t>((hi - lo) * nq));
     std::atomic<gindex_t> done{0};
@@ -91,7 +91,7 @@ BlockResults run_blocks(const mpi::Comm& comm, const BlockPlan& plan, int nq, Ke
             kernel(plan.begin(b), plan.end(b), out);
         });
         const gindex_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
-        if (progress && omp_get_thread_num() == 0) progress->update(d * comm.size());
+        if (progress && omp_get_thread_num() == 0) progress(d * comm.size());
     }
     std::string failure;
     try {

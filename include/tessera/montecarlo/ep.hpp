@@ -8,8 +8,8 @@
 #include <optional>
 
 #include "tessera/core/mpi.hpp"
-#include "tessera/core/progress.hpp"
 #include "tessera/core/types.hpp"
+#include "tessera/montecarlo/estimators.hpp"
 
 namespace tessera::montecarlo {
 
@@ -56,7 +56,7 @@ struct EpResult {
 /// Collective over `comm`: EP with 2^m pairs. Batches are split over ranks and threads; the
 /// batch sums are combined in batch order, so sx and sy have the same bits on any layout.
 /// Throws tessera::Error unless ep_batch_log2 <= m <= 40.
-EpResult ep_run(const mpi::Comm& comm, int m, Progress* progress = nullptr);
+EpResult ep_run(const mpi::Comm& comm, int m, const ProgressCallback& progress = {});
 
 /// Verification against a class: relative errors of the sums and whether counts match.
 struct EpVerification {

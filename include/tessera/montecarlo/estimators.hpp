@@ -2,12 +2,17 @@
 // batch means for correlated chains, and a convergence table.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <vector>
 
 #include "tessera/core/types.hpp"
 
 namespace tessera::montecarlo {
+
+/// Called with the units done so far (an estimate over all ranks) on one thread of a rank;
+/// local: it must not communicate (a progress line, a log). Empty: nothing is called.
+using ProgressCallback = std::function<void(gindex_t done)>;
 
 /// Count, mean and sum of squared deviations of a sample (Welford's update; Chan et al.'s
 /// merge). Three doubles, so blocks of them travel over MPI as MPI_DOUBLE. Local.

@@ -11,7 +11,6 @@
 
 #include "tessera/core/box.hpp"
 #include "tessera/core/mpi.hpp"
-#include "tessera/core/progress.hpp"
 #include "tessera/core/view.hpp"
 #include "tessera/grid/cart_decomp.hpp"
 #include "tessera/grid/field.hpp"
@@ -102,7 +101,7 @@ struct IsingRun {
 /// Collective over the lattice's communicator: `thermalize` sweeps, then `sweeps` measured
 /// sweeps (energy and |M| per site after each). Throws CollectiveError when thermalize < 0 or
 /// sweeps <= 0.
-IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, Progress* progress = nullptr);
+IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, const ProgressCallback& progress = {});
 
 /// Local: the same chain computed plainly on one whole lattice (no decomposition, no halos,
 /// no threads, int spins, neighbours by modular indexing): the oracle for IsingLattice and

@@ -5,7 +5,6 @@
 #include <cstdint>
 
 #include "tessera/core/mpi.hpp"
-#include "tessera/core/progress.hpp"
 #include "tessera/montecarlo/blocks.hpp"
 
 namespace tessera::montecarlo {
@@ -17,6 +16,6 @@ Moments pi_block(std::uint64_t seed, gindex_t first, gindex_t last) noexcept;
 /// Collective over `comm`: the estimate of pi from `samples` samples (quantity 0), with the
 /// same bits on any layout. Throws tessera::Error when samples <= 0.
 BlockResults estimate_pi(const mpi::Comm& comm, gindex_t samples, std::uint64_t seed,
-                         Progress* progress = nullptr);
+                         const ProgressCallback& progress = {});
 
 }  // namespace tessera::montecarlo

@@ -7,7 +7,6 @@
 #include <cstdint>
 
 #include "tessera/core/mpi.hpp"
-#include "tessera/core/progress.hpp"
 #include "tessera/montecarlo/blocks.hpp"
 
 namespace tessera::montecarlo {
@@ -56,7 +55,7 @@ void option_block(const OptionSpec& spec, std::uint64_t seed, gindex_t first, gi
 /// Collective over `comm`: prices `spec` with `samples` samples (paths, or antithetic pairs);
 /// the same bits on any layout. Throws tessera::Error on invalid parameters.
 BlockResults price_option(const mpi::Comm& comm, const OptionSpec& spec, gindex_t samples,
-                          std::uint64_t seed, Progress* progress = nullptr);
+                          std::uint64_t seed, const ProgressCallback& progress = {});
 
 /// Local: variance reduction of the antithetic estimator at equal cost: the variance of two
 /// independent paths' average over the variance of one antithetic pair's average.

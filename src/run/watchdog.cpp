@@ -1,12 +1,12 @@
 // Watchdog: a thread that ends a process whose run has stopped making progress.
-#include "tessera/core/watchdog.hpp"
+#include "tessera/run/watchdog.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
-namespace tessera {
+namespace tessera::run {
 
 namespace {
 long long now_ns() noexcept {
@@ -52,4 +52,4 @@ void Watchdog::watch() {
     }
 }
 
-}  // namespace tessera
+}  // namespace tessera::run

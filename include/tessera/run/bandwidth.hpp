@@ -7,7 +7,7 @@
 #include "tessera/core/memory.hpp"
 #include "tessera/core/mpi.hpp"
 
-namespace tessera {
+namespace tessera::run {
 
 /// A STREAM-style triad a[i] = b[i] + s*c[i], run by every rank of `comm` with its OpenMP
 /// threads, all ranks at once, on arrays far beyond the caches. The arrays are allocated and
@@ -36,4 +36,4 @@ private:
 double triad_bandwidth(const mpi::Comm& comm, std::size_t elements = std::size_t{1} << 25,
                        int repetitions = 7);
 
-}  // namespace tessera
+}  // namespace tessera::run

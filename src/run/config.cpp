@@ -1,5 +1,5 @@
 // App options: CLI11 plus a toml++-backed reader for --config, agreed over ranks.
-#include "tessera/core/config.hpp"
+#include "tessera/run/config.hpp"
 
 #include <filesystem>
 #include <sstream>
@@ -7,10 +7,10 @@
 #include <toml++/toml.h>
 
 #include "tessera/core/log.hpp"
-#include "tessera/core/progress.hpp"
+#include "tessera/run/progress.hpp"
 #include "tessera/core/version.hpp"
 
-namespace tessera {
+namespace tessera::run {
 
 namespace {
 
@@ -219,4 +219,4 @@ void prepare_output_dir(const mpi::Comm& comm, const std::filesystem::path& dir,
     });
 }
 
-}  // namespace tessera
+}  // namespace tessera::run

@@ -10,7 +10,7 @@
 
 #include "tessera/core/types.hpp"
 
-namespace tessera {
+namespace tessera::run {
 
 /// Local (one per rank; no MPI). A background thread that, if kick() has not been called for
 /// `seconds`, prints one line to stderr, `[rank r] fatal: watchdog: no progress for S s
@@ -44,4 +44,4 @@ private:
     std::thread thread_;
 };
 
-}  // namespace tessera
+}  // namespace tessera::run

@@ -11,7 +11,7 @@
 
 #include "tessera/core/mpi.hpp"
 
-namespace tessera {
+namespace tessera::run {
 
 /// Options every app has (DESIGN.md section 7).
 struct CommonOptions {
@@ -62,4 +62,4 @@ private:
 /// Call after every input check has passed, so bad input leaves nothing behind.
 void prepare_output_dir(const mpi::Comm& comm, const std::filesystem::path& dir, bool overwrite);
 
-}  // namespace tessera
+}  // namespace tessera::run

@@ -4,7 +4,7 @@
 
 #include "tessera/core/mpi.hpp"
 
-namespace tessera {
+namespace tessera::run {
 
 /// While alive, SIGTERM, SIGUSR1 and SIGINT only record which signal arrived (one store to a
 /// lock-free atomic: async-signal-safe); the previous handlers are restored on destruction.
@@ -40,4 +40,4 @@ StopRequest agree_stop(const mpi::Comm& comm, bool time_limit = false, bool chec
 /// Local: "SIGTERM", "SIGUSR1", "SIGINT", or "a signal" for any other number.
 const char* signal_name(int signal) noexcept;
 
-}  // namespace tessera
+}  // namespace tessera::run

@@ -1,5 +1,5 @@
 // Rate-limited progress lines with an ETA.
-#include "tessera/core/progress.hpp"
+#include "tessera/run/progress.hpp"
 
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/core/log.hpp"
 
-namespace tessera {
+namespace tessera::run {
 
 namespace {
 std::atomic<ProgressMode> g_mode{ProgressMode::automatic};
@@ -75,4 +75,4 @@ void Progress::print(gindex_t done, double now, bool final) {
     printed_ = true;
 }
 
-}  // namespace tessera
+}  // namespace tessera::run

@@ -1,12 +1,18 @@
 // summary.json assembly and atomic writing.
-#include "tessera/core/summary.hpp"
-
-#include <fstream>
+#include "tessera/run/summary.hpp"
 
 #include "tessera/core/timer.hpp"
 #include "tessera/core/version.hpp"
+#include "tessera/io/atomic_file.hpp"
 
-namespace tessera {
+namespace tessera::run {
+
+nlohmann::json timers_to_json(const std::vector<TimerStats>& stats) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& s : stats)
+        j[s.label] = {{"min", s.min}, {"avg", s.avg}, {"max", s.max}, {"calls", s.calls_max}};
+    return j;
+}
 
 nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options) {
     nlohmann::json j;
@@ -25,18 +31,9 @@ void write_json(const mpi::Comm& comm, const std::filesystem::path& path, const 
         comm,
         [&] {
             if (comm.rank() != 0) return;
-            const auto tmp = std::filesystem::path(path.string() + ".tmp");
-            {
-                std::ofstream out(tmp);
-                out << json.dump(2) << '\n';
-                out.close();
-                if (!out) throw std::runtime_error("cannot write " + tmp.string());
-            }
-            std::error_code ec;
-            std::filesystem::rename(tmp, path, ec);
-            if (ec) throw std::runtime_error("cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
+            io::write_file_atomically(path, json.dump(2) + '\n');
         },
         /*exit_code=*/1);
 }
 
-}  // namespace tessera
+}  // namespace tessera::run

@@ -5,7 +5,7 @@
 
 #include "tessera/core/types.hpp"
 
-namespace tessera {
+namespace tessera::run {
 
 /// When progress lines are printed: only on a terminal (default), always, or never.
 enum class ProgressMode { automatic, always, never };
@@ -35,4 +35,4 @@ private:
     gindex_t last_done_ = 0;
 };
 
-}  // namespace tessera
+}  // namespace tessera::run

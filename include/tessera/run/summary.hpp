@@ -5,10 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tessera/core/config.hpp"
+#include "tessera/run/config.hpp"
 #include "tessera/core/runtime.hpp"
+#include "tessera/core/timer.hpp"
 
-namespace tessera {
+namespace tessera::run {
+
+/// Local: {"label": {"min": .., "avg": .., "max": .., "calls": ..}, ...}.
+nlohmann::json timers_to_json(const std::vector<TimerStats>& stats);
 
 /// Collective over runtime.world(): the common fields (app, version, ranks, threads, config,
 /// wall_seconds, timers as min/avg/max over ranks). The app adds "rate" and "check".
@@ -19,4 +23,4 @@ nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options);
 void write_json(const mpi::Comm& comm, const std::filesystem::path& path,
                 const nlohmann::json& json);
 
-}  // namespace tessera
+}  // namespace tessera::run

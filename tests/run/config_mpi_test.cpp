@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <tessera/core/config.hpp>
+#include <tessera/run/config.hpp>
 #include <tessera/core/error.hpp>
 
 #include "support/mpi_test.hpp"
@@ -37,7 +37,7 @@ std::string write_toml(const std::string& name, const std::string& text) {
 }
 
 struct Sample {
-    AppOptions options{"sample", "Sample app"};
+    run::AppOptions options{"sample", "Sample app"};
     long steps = 10;
     double alpha = 1.0;
     std::vector<long> cells{8, 8};
@@ -143,14 +143,14 @@ TEST(Config, OutputDirectoryRules) {
     const auto dir = fs::temp_directory_path() / ("tessera_outdir_" + std::to_string(world().size()));
     if (world().rank() == 0) fs::remove_all(dir);
     world().barrier();
-    prepare_output_dir(world(), dir, false);  // created
+    run::prepare_output_dir(world(), dir, false);  // created
     EXPECT_TRUE(fs::is_directory(dir));
-    prepare_output_dir(world(), dir, false);  // empty: fine
+    run::prepare_output_dir(world(), dir, false);  // empty: fine
     if (world().rank() == 0) std::ofstream(dir / "old.h5") << "x";
     world().barrier();
-    EXPECT_THROW(prepare_output_dir(world(), dir, false), CollectiveError);
-    EXPECT_NO_THROW(prepare_output_dir(world(), dir, true));
-    EXPECT_THROW(prepare_output_dir(world(), dir / "old.h5", true), CollectiveError);
+    EXPECT_THROW(run::prepare_output_dir(world(), dir, false), CollectiveError);
+    EXPECT_NO_THROW(run::prepare_output_dir(world(), dir, true));
+    EXPECT_THROW(run::prepare_output_dir(world(), dir / "old.h5", true), CollectiveError);
     world().barrier();
     if (world().rank() == 0) fs::remove_all(dir);
 }

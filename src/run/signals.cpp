@@ -1,5 +1,5 @@
 // Stop signals as a flag: the handler does one atomic store (async-signal-safe), nothing else.
-#include "tessera/core/signals.hpp"
+#include "tessera/run/signals.hpp"
 
 #include <array>
 #include <atomic>
@@ -7,7 +7,7 @@
 
 #include "tessera/core/error.hpp"
 
-namespace tessera {
+namespace tessera::run {
 
 namespace {
 
@@ -61,4 +61,4 @@ const char* signal_name(int signal) noexcept {
     }
 }
 
-}  // namespace tessera
+}  // namespace tessera::run

@@ -1,12 +1,12 @@
 // STREAM-style triad: the memory bandwidth a bandwidth-bound kernel should be compared with.
-#include "tessera/core/bandwidth.hpp"
+#include "tessera/run/bandwidth.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <vector>
 
-namespace tessera {
+namespace tessera::run {
 
 TriadProbe::TriadProbe(const mpi::Comm& comm, std::size_t elements)
     : comm_(&comm),
@@ -47,4 +47,4 @@ double triad_bandwidth(const mpi::Comm& comm, std::size_t elements, int repetiti
     return TriadProbe(comm, elements).measure(repetitions);
 }
 
-}  // namespace tessera
+}  // namespace tessera::run

@@ -15,7 +15,7 @@
 #include <tessera/grid/cart_decomp.hpp>
 #include <tessera/grid/field.hpp>
 #include <tessera/grid/halo_exchange.hpp>
-#include <tessera/linalg/reduce.hpp>
+#include <tessera/core/reduce.hpp>
 
 namespace tessera::cg_app {
 
@@ -63,7 +63,7 @@ public:
     /// Collective over comm(): y = -lap_h x.
     void apply(std::span<const double> x, std::span<double> y) { apply_impl(x, y, nullptr); }
     /// Collective over comm(): y = -lap_h x, and adds the x-line chunk sums of x . y to `dot`
-    /// (the same chunks and kernel as linalg::dot, so the same bits), saving CG a pass.
+    /// (the same chunks and kernel as tessera::dot, so the same bits), saving CG a pass.
     void apply_dot(std::span<const double> x, std::span<double> y, ExactSum& dot) {
         apply_impl(x, y, &dot);
     }
@@ -156,7 +156,7 @@ private:
                     }
                     double* out = y.data() + j * n0 + k * plane;
                     line_kernel(out, u, south, north, down, up, n0);
-                    if (dot) mine.add(linalg::chunk_dot(u, out, n0));
+                    if (dot) mine.add(chunk_dot(u, out, n0));
                 }
             }
             if (dot) {

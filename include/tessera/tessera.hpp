@@ -47,3 +47,4 @@
 #include "tessera/montecarlo/rng.hpp"
 #include "tessera/stencil/heat.hpp"
 #include "tessera/stencil/operators.hpp"
+#include "tessera/stencil/poisson.hpp"

@@ -12,7 +12,6 @@
 #include <tessera/tessera.hpp>
 
 #include "manufactured.hpp"
-#include "poisson_operator.hpp"
 
 namespace {
 
@@ -49,6 +48,9 @@ struct CgConfig {
                           "--procs: " << procs.size() << " values given for --dim " << dim);
         TESSERA_CHECK_ALL(comm, std::ranges::all_of(procs, [](int p) { return p >= 0; }),
                           "--procs: process counts must be >= 0 (0: chosen)");
+        TESSERA_CHECK_ALL(comm, procs.empty() || procs[0] <= 1,
+                          "--procs: the x axis is never split (got " << procs[0]
+                              << " ranks along it); reproducible reductions need whole x-lines");
         TESSERA_CHECK_ALL(comm, tol > 0 && std::isfinite(tol), "--tol: " << tol << " must be positive");
     }
 };
@@ -72,7 +74,7 @@ int run_cg(Runtime& runtime, const CgConfig& cfg) {
         for (auto c : cells) per_rank *= static_cast<double>(c), what += ' ' + std::to_string(c);
         check_node_memory(world, per_rank, what + " (8 vectors)");
     }
-    cg_app::PoissonOperator<Dim> op(world, cells, procs);
+    stencil::PoissonOperator<Dim> op(world, cells, procs);
     run::prepare_output_dir(world, cfg.options.common().output, cfg.options.common().overwrite);
 
     log::info("tessera-cg ", version(), "\n", cfg.options.resolved_toml());

@@ -1,4 +1,5 @@
-// The manufactured solution tessera-cg checks itself against (shared with the CG tests).
+// The manufactured solution tessera-cg checks itself against (the CG tests keep a copy in
+// tests/support/poisson_manufactured.hpp).
 #pragma once
 
 #include <array>

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "tessera/core/exact_sum.hpp"
-#include "tessera/linalg/reduce.hpp"
+#include "tessera/core/reduce.hpp"
 
 namespace tessera::linalg {
 

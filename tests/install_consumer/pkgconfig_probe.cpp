@@ -1,17 +1,14 @@
 // One-file program built with nothing but the MPI wrapper and pkg-config:
 //   mpicxx pkgconfig_probe.cpp $(pkg-config --cflags --libs tessera) -o probe
-// Exercises every layer a user links (core, grid halo exchange, io/HDF5, and linalg and
-// montecarlo when installed) and checks the results: each ghost cell holds its periodic
+// Exercises every layer a user links (core and its reductions, grid halo exchange, io/HDF5,
+// and montecarlo when installed) and checks the results: each ghost cell holds its periodic
 // neighbour's value, a field written to HDF5 reads back unchanged, a distributed dot product
 // of ones is exact, a small Monte Carlo estimate of pi is close.
 #include <cstdio>
 #include <filesystem>
 
+#include <tessera/core/reduce.hpp>
 #include <tessera/tessera.hpp>
-#if __has_include(<tessera/linalg/reduce.hpp>)
-#include <tessera/linalg/reduce.hpp>
-#define PROBE_LINALG 1
-#endif
 #if __has_include(<tessera/montecarlo/pi.hpp>)
 #include <cmath>
 #include <numbers>
@@ -53,10 +50,9 @@ int main(int argc, char** argv) {
         }
         for (gindex_t j = b.lo[1]; j < b.hi[1]; ++j)
             for (gindex_t i = b.lo[0]; i < b.hi[0]; ++i) bad += back.view()(i, j) != value(i, j);
-#ifdef PROBE_LINALG  // the linalg library links too: a reproducible distributed dot product
+        // core's reproducible distributed dot product
         const std::vector<double> ones(1000, 1.0);
-        bad += tessera::linalg::dot(runtime.world(), ones, ones, 256) != 1000.0 * runtime.size();
-#endif
+        bad += tessera::dot(runtime.world(), ones, ones, 256) != 1000.0 * runtime.size();
 #ifdef PROBE_MONTECARLO  // and montecarlo: 10^5 quarter-disc samples estimate pi
         bad += std::abs(tessera::montecarlo::pi_block(7, 0, 100000).mean - std::numbers::pi) > 0.05;
 #endif

@@ -1,4 +1,4 @@
-// CG on the matrix-free Poisson operator (apps/cg/poisson_operator.hpp): second-order
+// CG on the matrix-free Poisson operator (tessera/stencil/poisson.hpp): second-order
 // convergence, one iteration for an eigenmode, iteration counts within the condition-number
 // bound, and a residual history bitwise identical over rank counts, layouts and threads.
 #include <gtest/gtest.h>
@@ -10,22 +10,22 @@
 #include <vector>
 
 #include <tessera/linalg/cg.hpp>
+#include <tessera/stencil/poisson.hpp>
 
-#include "manufactured.hpp"
-#include "poisson_operator.hpp"
 #include "support/mpi_test.hpp"
+#include "support/poisson_manufactured.hpp"
 
 using namespace tessera;
 using namespace tessera::linalg;
-using tessera::cg_app::PoissonOperator;
+using tessera::stencil::PoissonOperator;
 using tessera::testing::world;
 
 namespace {
 
 constexpr double pi = std::numbers::pi;
 
-using cg_app::exact;
-using cg_app::source;
+using tessera::testing::exact;
+using tessera::testing::source;
 
 struct Solve {
     CgResult result;

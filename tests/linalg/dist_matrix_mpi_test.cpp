@@ -1,6 +1,8 @@
-// DistMatrix layout, gather/scatter, norms, transpose and matvec on every grid.
+// DistMatrix layout, gather/scatter, Eigen views of the local part, norms, transpose and
+// matvec on every grid.
 #include <gtest/gtest.h>
 
+#include <Eigen/Core>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -88,6 +90,65 @@ TEST(DistMatrix, FillGatherScatterRoundTrip) {
                 for (index_t li = 0; li < B.local_rows(); ++li)
                     EXPECT_EQ(B.local(li, lj), A.local(li, lj)) << grid_name(pq);
         }
+    }
+}
+
+TEST(DistMatrix, EigenViewIsTheLocalPartInPlace) {
+    for (const auto& pq : all_grids()) {
+        ProcessGrid2D g(world(), pq);
+        for (const auto& s : kShapes) {
+            DistMatrix<double> A(g, s.m, s.n, s.nb);
+            auto map = A.local_eigen();
+            const auto& cA = A;
+            const auto cmap = cA.local_eigen();
+            EXPECT_EQ(map.rows(), A.local_rows());
+            EXPECT_EQ(map.cols(), A.local_cols());
+            EXPECT_EQ(map.outerStride(), A.ld());
+            EXPECT_EQ(map.data(), A.local_data());
+            EXPECT_EQ(cmap.data(), cA.local_data());
+            // Write through the map; read through local() and the gathered global matrix.
+            for (index_t lj = 0; lj < map.cols(); ++lj)
+                for (index_t li = 0; li < map.rows(); ++li) map(li, lj) = entry(A.global_row(li), A.global_col(lj));
+            for (index_t lj = 0; lj < A.local_cols(); ++lj)
+                for (index_t li = 0; li < A.local_rows(); ++li) {
+                    EXPECT_EQ(A.local(li, lj), entry(A.global_row(li), A.global_col(lj))) << grid_name(pq);
+                    EXPECT_EQ(cmap(li, lj), A.local(li, lj));
+                }
+            const auto full = A.gather(0);
+            if (world().rank() == 0 && full.size() == static_cast<std::size_t>(s.m * s.n)) {
+                for (gindex_t j = 0; j < s.n; ++j)
+                    for (gindex_t i = 0; i < s.m; ++i)
+                        EXPECT_EQ(full[static_cast<std::size_t>(i + j * s.m)], entry(i, j)) << grid_name(pq);
+            }
+            // A whole-block Eigen expression writes in place too.
+            map *= 2.0;
+            for (index_t lj = 0; lj < A.local_cols(); ++lj)
+                for (index_t li = 0; li < A.local_rows(); ++li)
+                    EXPECT_EQ(A.local(li, lj), 2.0 * entry(A.global_row(li), A.global_col(lj)));
+        }
+    }
+}
+
+TEST(DistMatrix, EigenProductOfLocalBlocksEqualsAPlainLoop) {
+    for (const auto& pq : all_grids()) {
+        ProcessGrid2D g(world(), pq);
+        DistMatrix<double> A(g, 29, 13, 4), B(g, 29, 13, 4);  // same layout: same local shapes
+        A.fill(entry);
+        B.fill([](gindex_t i, gindex_t j) { return std::cos(0.3 * static_cast<double>(i * j)) - 0.25; });
+        const auto& cA = A;
+        const Eigen::MatrixXd c = cA.local_eigen().transpose() * B.local_eigen();  // local A^T B
+        EXPECT_EQ(c.rows(), A.local_cols());
+        EXPECT_EQ(c.cols(), B.local_cols());
+        if (c.rows() != A.local_cols() || c.cols() != B.local_cols()) continue;  // no collective skipped
+        for (index_t j = 0; j < B.local_cols(); ++j)
+            for (index_t i = 0; i < A.local_cols(); ++i) {
+                double ref = 0, scale = 0;
+                for (index_t l = 0; l < A.local_rows(); ++l) {
+                    ref += A.local(l, i) * B.local(l, j);
+                    scale += std::abs(A.local(l, i) * B.local(l, j));
+                }
+                EXPECT_NEAR(c(i, j), ref, 1e-14 * (scale + 1)) << grid_name(pq) << " (" << i << ", " << j << ")";
+            }
     }
 }
 

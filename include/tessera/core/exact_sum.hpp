@@ -23,7 +23,7 @@
 //
 // Cost: a few integer operations per value and 72 limbs (576 bytes) of state. Long reductions
 // use it at coarse grain: sum fixed, decomposition-independent chunks with plain floating point
-// and add the chunk sums exactly (see tessera/linalg/reduce.hpp).
+// and add the chunk sums exactly (see tessera/core/reduce.hpp).
 #pragma once
 
 #include <mpi.h>

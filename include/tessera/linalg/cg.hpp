@@ -1,7 +1,7 @@
 // Conjugate gradients over any symmetric positive definite operator, with reproducible
 // reductions: the residual history is bitwise the same for any rank and thread count.
 //
-// Reproducibility: every dot product and norm goes through tessera/linalg/reduce.hpp: each
+// Reproducibility: every dot product and norm goes through tessera/core/reduce.hpp: each
 // fixed chunk of op.chunk() consecutive entries (a whole grid line, a whole matrix block) is
 // summed in a fixed order and the chunk sums are added exactly (ExactSum) within threads, over
 // threads and over ranks (integer MPI_SUM), then rounded once. So if the operator's apply() is
@@ -23,7 +23,7 @@
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/timer.hpp"
 #include "tessera/core/types.hpp"
-#include "tessera/linalg/reduce.hpp"
+#include "tessera/core/reduce.hpp"
 
 namespace tessera::linalg {
 

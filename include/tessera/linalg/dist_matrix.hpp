@@ -1,9 +1,12 @@
 // DistMatrix: a dense matrix in a 2D block-cyclic layout over a ProcessGrid2D, stored
-// column-major per rank so that BLAS works on the local part directly.
+// column-major per rank so that BLAS works on the local part directly, and viewable as an
+// Eigen::Map for local work in Eigen.
 #pragma once
 
 #include <span>
 #include <vector>
+
+#include <Eigen/Core>
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/types.hpp"
@@ -48,6 +51,28 @@ public:
     const T& local(index_t li, index_t lj) const noexcept {
         return data_[static_cast<std::size_t>(li + lj * ld_)];
     }
+
+    /// The local part as Eigen sees it: column-major local_rows() x local_cols(), outer stride
+    /// ld() (the real storage: no copy).
+    using EigenMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+    using EigenMap = Eigen::Map<EigenMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+    using ConstEigenMap = Eigen::Map<const EigenMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+    /// Local: a mutable Eigen view of this rank's part; map(li, lj) is local(li, lj). It
+    /// aliases the matrix's storage: writes through it are writes to the matrix, and Eigen
+    /// expressions that read and write the same storage need .eval() or noalias() rules as for
+    /// any Eigen object. Valid while the storage lives: until the matrix is destroyed or
+    /// assigned to (a move hands the storage, and so the map, to the new owner). A
+    /// rank that owns nothing gets a 0 x 0 (or 0 x n, m x 0) map. Entry (li, lj) is global
+    /// (global_row(li), global_col(lj)): the map is one rank's scattered blocks, not a
+    /// submatrix of consecutive global rows and columns.
+    EigenMap local_eigen() noexcept {
+        return EigenMap(data_.data(), local_rows_, local_cols_, Eigen::OuterStride<>(ld_));
+    }
+    /// Local: the read-only Eigen view of this rank's part (same layout and lifetime).
+    ConstEigenMap local_eigen() const noexcept {
+        return ConstEigenMap(data_.data(), local_rows_, local_cols_, Eigen::OuterStride<>(ld_));
+    }
+
     /// Global row / column of local row li / column lj.
     gindex_t global_row(index_t li) const noexcept { return row_layout_.global(li, grid_->row()); }
     gindex_t global_col(index_t lj) const noexcept { return col_layout_.global(lj, grid_->col()); }

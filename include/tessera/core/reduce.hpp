@@ -16,7 +16,7 @@
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/types.hpp"
 
-namespace tessera::linalg {
+namespace tessera {
 
 /// Local: sum of x[i] * y[i] for i < n, in a fixed order (eight interleaved partial sums
 /// combined pairwise) that does not depend on where the data sit in memory.
@@ -35,4 +35,4 @@ double dot(const mpi::Comm& comm, std::span<const double> x, std::span<const dou
 /// Collective over `comm`: the 2-norm of the distributed vector x, reproducible.
 double norm2(const mpi::Comm& comm, std::span<const double> x, index_t chunk);
 
-}  // namespace tessera::linalg
+}  // namespace tessera

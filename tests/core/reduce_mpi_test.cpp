@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <tessera/core/exact_sum.hpp>
-#include <tessera/linalg/reduce.hpp>
+#include <tessera/core/reduce.hpp>
 
 #include "support/mpi_test.hpp"
 
@@ -67,7 +67,7 @@ TEST(Reduce, DotIsBitwiseIndependentOfRanksAndThreads) {
         gy[static_cast<std::size_t>(i)] = value(3 * i + 1);
     }
     omp_set_num_threads(1);
-    const double reference = linalg::dot(self, gx, gy, chunk);
+    const double reference = dot(self, gx, gy, chunk);
     // Whole chunks dealt to ranks in contiguous runs, as a 1D block distribution would.
     const gindex_t chunks = (n + chunk - 1) / chunk;
     const gindex_t lo = chunks * w.rank() / w.size() * chunk;
@@ -75,8 +75,8 @@ TEST(Reduce, DotIsBitwiseIndependentOfRanksAndThreads) {
     std::vector<double> x(gx.begin() + lo, gx.begin() + hi), y(gy.begin() + lo, gy.begin() + hi);
     for (int threads : {1, 2}) {
         omp_set_num_threads(threads);
-        EXPECT_EQ(linalg::dot(w, x, y, chunk), reference) << threads << " threads";
-        EXPECT_EQ(linalg::norm2(w, x, chunk), linalg::norm2(self, gx, chunk)) << threads << " threads";
+        EXPECT_EQ(dot(w, x, y, chunk), reference) << threads << " threads";
+        EXPECT_EQ(norm2(w, x, chunk), norm2(self, gx, chunk)) << threads << " threads";
     }
     omp_set_num_threads(2);
     // Sanity: the value is a real dot product.

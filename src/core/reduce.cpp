@@ -1,14 +1,14 @@
 // Chunk kernels and reproducible reductions. The chunk kernels live here, compiled once, so
 // that every caller runs the same instruction sequence (inlined copies could be contracted or
 // vectorized differently and differ in the last bit).
-#include "tessera/linalg/reduce.hpp"
+#include "tessera/core/reduce.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 
-namespace tessera::linalg {
+namespace tessera {
 
 double chunk_dot(const double* x, const double* y, index_t n) noexcept {
     double s[8] = {};
@@ -37,7 +37,7 @@ void accumulate_dot(ExactSum& acc, std::span<const double> x, std::span<const do
             const index_t len = std::min(chunk, n - lo);
             mine.add(chunk_dot(x.data() + lo, y.data() + lo, len));
         }
-#pragma omp critical(tessera_linalg_accumulate)
+#pragma omp critical(tessera_core_accumulate)
         acc.add(mine);  // integer limb sums: the merge order cannot matter
     }
 }
@@ -54,4 +54,4 @@ double norm2(const mpi::Comm& comm, std::span<const double> x, index_t chunk) {
     return std::sqrt(dot(comm, x, x, chunk));
 }
 
-}  // namespace tessera::linalg
+}  // namespace tessera

@@ -219,4 +219,11 @@ void prepare_output_dir(const mpi::Comm& comm, const std::filesystem::path& dir,
     });
 }
 
+std::string with_option_names(const OptionNames& names, const std::string& message) {
+    const std::pair<std::string, std::string>* best = nullptr;
+    for (const auto& n : names)
+        if (message.rfind(n.first, 0) == 0 && (!best || n.first.size() > best->first.size())) best = &n;
+    return best ? best->second + message.substr(best->first.size()) : message;
+}
+
 }  // namespace tessera::run

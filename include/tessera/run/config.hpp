@@ -5,10 +5,13 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tessera/core/error.hpp"
 #include "tessera/core/mpi.hpp"
 
 namespace tessera::run {
@@ -56,6 +59,27 @@ private:
     CommonOptions common_;
     nlohmann::json recorded_ = nlohmann::json::object();
 };
+
+/// How an app's options are called in the library's messages: each pair maps the prefix a
+/// library message starts with ("CartDecomp: cells", "heat: dt") to the option that supplied
+/// it ("--cells", "--dt"). The library names its own parameters; an app maps them once.
+using OptionNames = std::vector<std::pair<std::string, std::string>>;
+
+/// Local: `message` with its leading library name replaced by the app's option name (the
+/// longest matching prefix in `names`), or unchanged when none matches.
+std::string with_option_names(const OptionNames& names, const std::string& message);
+
+/// Runs `body()` and rethrows a CollectiveError or tessera::Error it throws with the message
+/// passed through with_option_names() (same exit code and failing rank). As collective as
+/// `body`.
+template <class F>
+decltype(auto) translating_errors(const OptionNames& names, F&& body) {
+    try {
+        return body();
+    } catch (const CollectiveError& e) {
+        throw CollectiveError(with_option_names(names, e.what()), e.failing_rank(), e.exit_code());
+    }
+}
 
 /// Collective over `comm`: makes `dir` ready for output. Throws CollectiveError (exit 2) when it
 /// exists and is not empty unless `overwrite`, when it is a file, or when it cannot be created.

@@ -382,8 +382,6 @@ double star_symbol_1d(int r, double theta) {
 
 }  // namespace
 
-const double* star_weights(int r) noexcept { return kStar[std::clamp(r, 0, 4)]; }
-
 StencilKind parse_stencil(const std::string& name, int dim) {
     if ((dim == 2 && name == "5pt") || (dim == 3 && name == "7pt") || name == "star1")
         return StencilKind::star1;

@@ -112,8 +112,4 @@ template <int Dim>
 void apply_stencil_ref(StencilKind kind, ConstView<double, Dim> u, View<double, Dim> out,
                        const StencilCoeffs<Dim>& c, const Box<Dim>& box);
 
-/// Central-difference weights a_0..a_R of the order-2R second derivative (a_m for offsets
-/// +-m), e.g. R = 1: {-2, 1}.
-const double* star_weights(int radius) noexcept;
-
 }  // namespace tessera::stencil

@@ -29,8 +29,8 @@ constexpr double kStar[5][5] = {
 
 // ---- per-cell expressions shared by the optimized and the reference loops ----
 // Always inlined (and the row loops below flattened): a call left in a row-group loop stops
-// its vectorization (3D runs of four rows fell to a quarter of their speed when GCC stopped
-// inlining star_cell<1, 3> there).
+// its vectorization (3D runs of four rows lost most of their speed when GCC stopped inlining
+// star_cell<1, 3> there; figure in docs/performance.md, Heat).
 #define TESSERA_CELL inline __attribute__((always_inline))
 
 // 9-point: (4 * (E + W + N + S) + (NE + NW + SE + SW) - 20 C) / 6, times w.
@@ -153,9 +153,9 @@ template <class Cell, class Cell8>
 
 // Rows updated together (unroll and jam over rows): each vector step computes the same i in
 // G rows. A lone row streams three neighbouring rows through L1 per output row; a group of
-// rows shares them (G + 2 rows per G outputs) and keeps more memory streams in flight. 2D
-// 5-point, 8192^2, 2 threads: runs of four rows are 15-25% faster than one row at a time
-// with ordinary stores (docs/performance.md). The same expression per cell, so the same bits.
+// rows shares them (G + 2 rows per G outputs) and keeps more memory streams in flight: four
+// rows beat one, two and eight in 2D (figures in docs/performance.md, Heat, row groups).
+// The same expression per cell, so the same bits.
 constexpr int kRowGroup = 4;
 
 template <int G, class Cell, class Cell8>

@@ -39,8 +39,6 @@ Comm Comm::duplicate(MPI_Comm user) {
     return Comm(dup, true);
 }
 
-Comm Comm::borrow(MPI_Comm comm) { return Comm(comm, false); }
-
 Comm::Comm(Comm&& o) noexcept
     : comm_(std::exchange(o.comm_, MPI_COMM_NULL)), rank_(o.rank_), size_(o.size_),
       owned_(std::exchange(o.owned_, false)) {}
@@ -130,12 +128,6 @@ Request::~Request() {
 }
 
 void Request::wait() { TESSERA_MPI_CALL(MPI_Wait(&req_, MPI_STATUS_IGNORE)); }
-
-bool Request::test() {
-    int done = 0;
-    TESSERA_MPI_CALL(MPI_Test(&req_, &done, MPI_STATUS_IGNORE));
-    return done != 0;
-}
 
 void wait_all(std::span<Request> reqs) {
     for (auto& r : reqs) r.wait();

@@ -206,9 +206,10 @@ CheckpointStats write_checkpoint(const mpi::Comm& comm, const fs::path& dir, con
         // The ranks take turns writing the one file with HDF5's serial driver, as Silo's PMPIO
         // does: rank 0 creates it with the attributes and the empty datasets and writes its
         // part; each next rank opens it, writes its part and closes it. Parallel HDF5 1.10
-        // writes checksummed (filtered) chunks through a slow collective path: 0.29 GB/s
-        // against 1.04 GB/s for dd conv=fsync here. In turns, each rank writes whole chunks of
-        // its own directly, with their Fletcher32 computed by tessera (write_field_part).
+        // writes checksummed (filtered) chunks through a slow collective path (well below dd
+        // conv=fsync here; figures in docs/performance.md, I/O). In turns, each rank writes
+        // whole chunks of its own directly, with their Fletcher32 computed by tessera
+        // (write_field_part).
         // Copies into the page cache are serialized, but each rank flushes its part to disk
         // while the next one copies, and waiting ranks sleep instead of spinning (2 cores
         // here): 0.7-0.9 of dd's rate (docs/performance.md). A serialized write does not scale

@@ -8,7 +8,8 @@
 // dimension is 1 no broadcast is needed and dgemm reads the operand in place. Two buffer sets
 // let panel s+1 travel (MPI_Ibcast) while panel s is multiplied. Open MPI moves large
 // non-blocking messages only inside MPI calls, so on shared memory much of the transfer still
-// happens in the wait; it is small there (an 8 MB panel against ~80 ms of dgemm at n = 4000).
+// happens in the wait; it is small there against the panel's dgemm (an 8 MB panel; timings at
+// n = 4000 in docs/performance.md, Distributed GEMM).
 // Between nodes, or with an asynchronous progress thread, the look-ahead hides it.
 #include "tessera/linalg/gemm.hpp"
 

@@ -29,8 +29,8 @@ constexpr double kStar[5][5] = {
 
 // ---- per-cell expressions shared by the optimized and the reference loops ----
 // Always inlined (and the row loops below flattened): a call left in a row-group loop stops
-// its vectorization (3D runs of four rows fell to a quarter of their speed when GCC stopped
-// inlining star_cell<1, 3> there).
+// its vectorization (3D runs of four rows lost most of their speed when GCC stopped inlining
+// star_cell<1, 3> there; figure in docs/performance.md, Heat).
 #define TESSERA_CELL inline __attribute__((always_inline))
 
 // 9-point: (4 * (E + W + N + S) + (NE + NW + SE + SW) - 20 C) / 6, times w.
@@ -136,7 +136,8 @@ inline void stream8(double* dst, Vec8 v) { std::memcpy(dst, &v, sizeof v); }
 #endif
 
 
-// Updates cells [i0, i1) of one row: `in` and `o` point at element i = 0 of their rows.
+// Updates cells [i0, i1) of one row, indexed from `in` and `o` (sweep passes pointers at the
+// row's first cell and i0 = 0, so no pointer leaves the allocation).
 template <class Cell, class Cell8>
 [[gnu::flatten]] inline void row_update(const double* in, double* o, index_t i0, index_t i1, bool stream, Cell cell,
                        Cell8 cell8) {
@@ -153,9 +154,9 @@ template <class Cell, class Cell8>
 
 // Rows updated together (unroll and jam over rows): each vector step computes the same i in
 // G rows. A lone row streams three neighbouring rows through L1 per output row; a group of
-// rows shares them (G + 2 rows per G outputs) and keeps more memory streams in flight. 2D
-// 5-point, 8192^2, 2 threads: runs of four rows are 15-25% faster than one row at a time
-// with ordinary stores (docs/performance.md). The same expression per cell, so the same bits.
+// rows shares them (G + 2 rows per G outputs) and keeps more memory streams in flight: four
+// rows beat one, two and eight in 2D (figures in docs/performance.md, Heat, row groups).
+// The same expression per cell, so the same bits.
 constexpr int kRowGroup = 4;
 
 template <int G, class Cell, class Cell8>
@@ -229,18 +230,24 @@ void sweep(ConstView<double, Dim> u, View<double, Dim> out, const Box<Dim>& box,
     // At 512^3 pairs beat runs of four rows in a plane and 2 x 2 blocks (j, j + 1 in planes
     // k, k + 1) with both kinds of stores. Lone rows (3D, ordinary stores) are not grouped.
     const bool row_groups = Dim == 2 || stream;
-    Box<Dim> row0 = box;  // the same rows located at i = 0, so pointers index by global i
-    row0.lo[0] = 0;
+    // Row pointers point at the row's first cell (i = box.lo[0], inside the allocation) and
+    // cells are indexed from 0; wall filling gets the storage row (from u_rows.box().lo[0]).
+    const index_t n = i1 - i0;
+    Box<Dim> wall_rows = box;
+    wall_rows.lo[0] = u_rows.box().lo[0];
+    auto fill_walls = [&](index_t r) {
+        if (walls) fill_row_walls(row_begin(u_rows, wall_rows, r), wall_rows.lo[0], *walls);
+    };
     // The G rows listed in `r`, updated together.
     auto update_group = [&]<int G>(const index_t (&r)[G]) {
         const double* in[G];
         double* o[G];
         for (int g = 0; g < G; ++g) {
-            if (walls) fill_row_walls(row_begin(u_rows, row0, r[g]), *walls);
-            in[g] = row_begin(u, row0, r[g]);
-            o[g] = row_begin(out, row0, r[g]);
+            fill_walls(r[g]);
+            in[g] = row_begin(u, box, r[g]);
+            o[g] = row_begin(out, box, r[g]);
         }
-        rows_update<G>(in, o, i0, i1, stream, cell, cell8);
+        rows_update<G>(in, o, 0, n, stream, cell, cell8);
     };
     // Rows [a, b) in groups of kRowGroup consecutive rows (if row_groups), then one by one.
     auto update_rows = [&](index_t a, index_t b) {
@@ -251,8 +258,8 @@ void sweep(ConstView<double, Dim> u, View<double, Dim> out, const Box<Dim>& box,
             update_group(group);
         }
         for (; r < b; ++r) {
-            if (walls) fill_row_walls(row_begin(u_rows, row0, r), *walls);
-            row_update(row_begin(u, row0, r), row_begin(out, row0, r), i0, i1, stream, cell, cell8);
+            fill_walls(r);
+            row_update(row_begin(u, box, r), row_begin(out, box, r), 0, n, stream, cell, cell8);
         }
     };
 #pragma omp parallel
@@ -382,8 +389,6 @@ double star_symbol_1d(int r, double theta) {
 
 }  // namespace
 
-const double* star_weights(int r) noexcept { return kStar[std::clamp(r, 0, 4)]; }
-
 StencilKind parse_stencil(const std::string& name, int dim) {
     if ((dim == 2 && name == "5pt") || (dim == 3 && name == "7pt") || name == "star1")
         return StencilKind::star1;
@@ -491,10 +496,11 @@ void apply_stencil(StencilKind kind, View<double, Dim> u, View<double, Dim> out,
     star_any<Dim>(kind, u, out, c, box, store, &walls, u);
 }
 
-void fill_row_walls(double* row, const RowWalls& w) noexcept {
+void fill_row_walls(double* row, gindex_t row_lo, const RowWalls& w) noexcept {
+    const gindex_t lo = w.low_wall - row_lo, hi = w.high_wall - row_lo;
     for (int m = 1; m <= w.width; ++m) {
-        if (w.low) row[w.low_wall - m] = w.offset + w.sign * row[w.low_wall + m - 1];
-        if (w.high) row[w.high_wall + m - 1] = w.offset + w.sign * row[w.high_wall - m];
+        if (w.low) row[lo - m] = w.offset + w.sign * row[lo + m - 1];
+        if (w.high) row[hi + m - 1] = w.offset + w.sign * row[hi - m];
     }
 }
 
@@ -510,24 +516,24 @@ void stream_fence() noexcept {
 #endif
 }
 
-void star_row_update(StencilKind kind, const double* const* rows, double* out, gindex_t i0, gindex_t i1,
+void star_row_update(StencilKind kind, const double* const* rows, double* out, index_t n,
                      const StencilCoeffs<2>& c, bool stream) {
     switch (kind) {
-    case StencilKind::star1: return star_rows<1>(rows, out, i0, i1, c, stream);
-    case StencilKind::star2: return star_rows<2>(rows, out, i0, i1, c, stream);
-    case StencilKind::star3: return star_rows<3>(rows, out, i0, i1, c, stream);
-    case StencilKind::star4: return star_rows<4>(rows, out, i0, i1, c, stream);
+    case StencilKind::star1: return star_rows<1>(rows, out, 0, n, c, stream);
+    case StencilKind::star2: return star_rows<2>(rows, out, 0, n, c, stream);
+    case StencilKind::star3: return star_rows<3>(rows, out, 0, n, c, stream);
+    case StencilKind::star4: return star_rows<4>(rows, out, 0, n, c, stream);
     default: TESSERA_CHECK(false, "star_row_update: not a star stencil");
     }
 }
 
-void star_row_update(StencilKind kind, const double* const* zrows, index_t sy, double* out, gindex_t i0,
-                     gindex_t i1, const StencilCoeffs<3>& c, bool stream) {
+void star_row_update(StencilKind kind, const double* const* zrows, index_t sy, double* out, index_t n,
+                     const StencilCoeffs<3>& c, bool stream) {
     switch (kind) {
-    case StencilKind::star1: return star_planes<1>(zrows, sy, out, i0, i1, c, stream);
-    case StencilKind::star2: return star_planes<2>(zrows, sy, out, i0, i1, c, stream);
-    case StencilKind::star3: return star_planes<3>(zrows, sy, out, i0, i1, c, stream);
-    case StencilKind::star4: return star_planes<4>(zrows, sy, out, i0, i1, c, stream);
+    case StencilKind::star1: return star_planes<1>(zrows, sy, out, 0, n, c, stream);
+    case StencilKind::star2: return star_planes<2>(zrows, sy, out, 0, n, c, stream);
+    case StencilKind::star3: return star_planes<3>(zrows, sy, out, 0, n, c, stream);
+    case StencilKind::star4: return star_planes<4>(zrows, sy, out, 0, n, c, stream);
     default: TESSERA_CHECK(false, "star_row_update: not a star stencil");
     }
 }

@@ -98,18 +98,20 @@ void blocked_steps(const grid::Field<double, 2>& u, grid::Field<double, 2>& next
         const auto [first, count] = grid::split_range(Y1 - Y0, T, t);
         const gindex_t B0 = Y0 + first, B1 = B0 + count;
         double* const ring = thread_ring(rings, static_cast<std::size_t>(k * M * row_len));
+        // Ring row of row j at level s; it starts at global i = row_lo (cell i is [i - row_lo]),
+        // so every pointer formed stays inside the ring.
         auto row = [&](int s, gindex_t j) {
             const gindex_t slot = ((j % M) + M) % M;
-            return ring + (s * M + slot) * row_len - row_lo;  // indexed by global i
+            return ring + (s * M + slot) * row_len;
         };
         // Rows level s computes (or, for s = 0, copies) in this band.
         auto lo = [&](int s) { return std::max(ny_lo ? Y0 - (k - s) * R : Y0, B0 - (k - s) * R); };
         auto hi = [&](int s) { return std::min(ny_hi ? Y1 + (k - s) * R : Y1, B1 + (k - s) * R); };
         auto reflect_y = [&](int s, gindex_t ghost, gindex_t mirror) {
-            const double* m = row(s, mirror);
-            double* g = row(s, ghost);
-            for (gindex_t i = xa(s) - (wx.low ? R : 0); i < xb(s) + (wx.high ? R : 0); ++i)
-                g[i] = ry.offset + ry.sign * m[i];
+            const gindex_t a = xa(s) - (wx.low ? R : 0), b = xb(s) + (wx.high ? R : 0);
+            const double* m = row(s, mirror) + (a - row_lo);
+            double* g = row(s, ghost) + (a - row_lo);
+            for (gindex_t q = 0; q < b - a; ++q) g[q] = ry.offset + ry.sign * m[q];
         };
         const double* rows[9];
         for (gindex_t jj = lo(0); jj < B1 + W + R; ++jj) {
@@ -121,16 +123,18 @@ void blocked_steps(const grid::Field<double, 2>& u, grid::Field<double, 2>& next
                 }
                 if (j < lo(s) || j >= hi(s)) continue;
                 if (s == 0) {
-                    std::copy(&uv(xa(0), j), &uv(xa(0), j) + (xb(0) - xa(0)), row(0, j) + xa(0));
+                    std::copy(&uv(xa(0), j), &uv(xa(0), j) + (xb(0) - xa(0)), row(0, j) + (xa(0) - row_lo));
                 } else {
-                    for (int m = -R; m <= R; ++m) rows[R + m] = row(s - 1, j + m);
+                    // Level s updates cells [xa(s), xb(s)) (at s = k: the owned [X0, X1)).
+                    for (int m = -R; m <= R; ++m) rows[R + m] = row(s - 1, j + m) + (xa(s) - row_lo);
                     if (s < k)
-                        star_row_update(params.stencil, rows, row(s, j), xa(s), xb(s), coeffs, false);
+                        star_row_update(params.stencil, rows, row(s, j) + (xa(s) - row_lo), xb(s) - xa(s), coeffs,
+                                        false);
                     else
-                        star_row_update(params.stencil, rows, &nv(0, j), X0, X1, coeffs, stream);
+                        star_row_update(params.stencil, rows, &nv(X0, j), X1 - X0, coeffs, stream);
                 }
                 if (s == k) continue;
-                if (wx.low || wx.high) fill_row_walls(row(s, j), wx);
+                if (wx.low || wx.high) fill_row_walls(row(s, j), row_lo, wx);
                 // Ghosts beyond the low wall, once their mirror rows exist at this level.
                 if (!ny_lo && lo(s) == Y0 && j == Y0 + R - 1)
                     for (int m = 1; m <= R; ++m) reflect_y(s, Y0 - m, Y0 + m - 1);
@@ -190,10 +194,11 @@ void blocked_steps(const grid::Field<double, 3>& u, grid::Field<double, 3>& next
         for (gindex_t J0 = Y0; J0 < Y1; J0 += tile_h) {
             const gindex_t J1 = std::min(J0 + tile_h, Y1);
             const gindex_t first_row = J0 - W - R;  // the rings' row 0
-            // Row j of plane z at level s < k, indexed by global i.
+            // Row j of plane z at level s < k; it starts at global i = row_lo (cell i is
+            // [i - row_lo]), so every pointer formed stays inside the ring.
             auto row = [&](int s, gindex_t z, gindex_t j) {
                 const gindex_t slot = ((z % M) + M) % M;
-                return ring + (s * M + slot) * plane + (j - first_row) * row_len - row_lo;
+                return ring + (s * M + slot) * plane + (j - first_row) * row_len;
             };
             auto xa = [&](int s) { return grow_lo(0, s, X0); };
             auto xb = [&](int s) { return grow_hi(0, s, X1); };
@@ -202,7 +207,8 @@ void blocked_steps(const grid::Field<double, 3>& u, grid::Field<double, 3>& next
             auto za = [&](int s) { return grow_lo(2, s, B0); };
             auto zb = [&](int s) { return grow_hi(2, s, B1); };
             auto reflect_row = [&](double* g, const double* m, const Reflection& r, int s) {
-                for (gindex_t i = xa(s); i < xb(s); ++i) g[i] = r.offset + r.sign * m[i];
+                const gindex_t a = xa(s) - row_lo, n = xb(s) - xa(s);
+                for (gindex_t q = 0; q < n; ++q) g[a + q] = r.offset + r.sign * m[a + q];
             };
             // Ghost plane beyond a k wall (only the rows and columns level s + 1 reads).
             auto reflect_plane = [&](int s, gindex_t ghost, gindex_t mirror) {
@@ -219,21 +225,22 @@ void blocked_steps(const grid::Field<double, 3>& u, grid::Field<double, 3>& next
                     if (z < za(s) || z >= zb(s)) continue;
                     if (s == 0) {
                         for (gindex_t j = ya(0); j < yb(0); ++j)
-                            std::copy(&uv(xa(0), j, z), &uv(xb(0), j, z), row(0, z, j) + xa(0));
+                            std::copy(&uv(xa(0), j, z), &uv(xa(0), j, z) + (xb(0) - xa(0)),
+                                      row(0, z, j) + (xa(0) - row_lo));
                     } else {
+                        // Level s updates cells [xa(s), xb(s)) (at s = k: the owned [X0, X1)).
+                        const gindex_t a = xa(s) - row_lo, n = xb(s) - xa(s);
                         for (gindex_t j = ya(s); j < yb(s); ++j) {
-                            for (int m = -R; m <= R; ++m) zrows[R + m] = row(s - 1, z + m, j);
+                            for (int m = -R; m <= R; ++m) zrows[R + m] = row(s - 1, z + m, j) + a;
                             if (s < k)
-                                star_row_update(params.stencil, zrows, row_len, row(s, z, j), xa(s), xb(s), coeffs,
-                                                false);
+                                star_row_update(params.stencil, zrows, row_len, row(s, z, j) + a, n, coeffs, false);
                             else
-                                star_row_update(params.stencil, zrows, row_len, &nv(0, j, z), X0, X1, coeffs,
-                                                stream);
+                                star_row_update(params.stencil, zrows, row_len, &nv(X0, j, z), n, coeffs, stream);
                         }
                     }
                     if (s == k) continue;
                     if (wx.low || wx.high)
-                        for (gindex_t j = ya(s); j < yb(s); ++j) fill_row_walls(row(s, z, j), wx);
+                        for (gindex_t j = ya(s); j < yb(s); ++j) fill_row_walls(row(s, z, j), row_lo, wx);
                     if (!has[1][0] && ya(s) == Y0)
                         for (int m = 1; m <= R; ++m) reflect_row(row(s, z, Y0 - m), row(s, z, Y0 + m - 1), ry, s);
                     if (!has[1][1] && yb(s) == Y1)

@@ -48,15 +48,16 @@ TEST(Collectives, AllreduceBcastGather) {
     EXPECT_EQ(s.substr(1000), "end");
 
     const auto names = mpi::gather(w, "rank" + std::to_string(r), 0);
+    // EXPECT, not ASSERT: a rank returning here would leave the others in allgather below.
     if (r == 0) {
-        ASSERT_EQ(names.size(), static_cast<std::size_t>(p));
-        for (int q = 0; q < p; ++q) EXPECT_EQ(names[q], "rank" + std::to_string(q));
+        EXPECT_EQ(names.size(), static_cast<std::size_t>(p));
+        for (std::size_t q = 0; q < names.size(); ++q) EXPECT_EQ(names[q], "rank" + std::to_string(q));
     } else {
         EXPECT_TRUE(names.empty());
     }
     const auto all = mpi::allgather(w, std::string(static_cast<std::size_t>(r), 'a'));
-    ASSERT_EQ(all.size(), static_cast<std::size_t>(p));
-    EXPECT_EQ(all.back().size(), static_cast<std::size_t>(p - 1));
+    EXPECT_EQ(all.size(), static_cast<std::size_t>(p));
+    if (!all.empty()) EXPECT_EQ(all.back().size(), static_cast<std::size_t>(p - 1));
     EXPECT_EQ(mpi::allgather(w, r * 10), [&] {
         std::vector<int> e(p);
         for (int q = 0; q < p; ++q) e[q] = q * 10;

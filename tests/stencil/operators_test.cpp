@@ -246,19 +246,25 @@ TEST(Stencil, ParseNames) {
 }
 
 TEST(Stencil, SplitInteriorTilesTheBox) {
+    // Extents 12, 10, 9: the interior is non-empty for every radius (4 cells off each face
+    // leaves 4 x 2 x 1), so the interior and the shell both carry cells.
+    const Box<3> box{{2, 3, 4}, {14, 13, 13}};
     for (int r : {1, 2, 4}) {
-        const Box<3> box{{2, 3, 4}, {12, 9, 6}};
         const auto [inner, shell] = split_interior<3>(box, r);
+        ASSERT_FALSE(box.grown(-r).empty()) << "r = " << r;
+        EXPECT_EQ(inner, box.grown(-r)) << "r = " << r;
+        EXPECT_EQ(inner.size(), (12 - 2 * r) * (10 - 2 * r) * (9 - 2 * r)) << "r = " << r;
+        EXPECT_FALSE(shell.empty()) << "r = " << r;
         gindex_t total = inner.size();
         for (const auto& s : shell) {
             total += s.size();
+            EXPECT_TRUE(box.contains(s));
             EXPECT_TRUE(s.intersect(inner).empty());
             for (const auto& t : shell)
                 if (&s != &t) {
                     EXPECT_TRUE(s.intersect(t).empty());
                 }
         }
-        EXPECT_EQ(total, box.size());
-        EXPECT_EQ(inner, box.grown(-r).intersect(box).empty() ? inner : box.grown(-r));
+        EXPECT_EQ(total, box.size()) << "r = " << r;
     }
 }

@@ -49,8 +49,6 @@ public:
     Comm() = default;
     /// Collective over `user`: duplicates it, so tessera's traffic never mixes with the user's.
     static Comm duplicate(MPI_Comm user);
-    /// Local: wraps `comm` without owning it (nothing is freed or changed).
-    static Comm borrow(MPI_Comm comm);
 
     Comm(Comm&& other) noexcept;
     Comm& operator=(Comm&& other) noexcept;
@@ -124,8 +122,6 @@ public:
     bool active() const noexcept { return req_ != MPI_REQUEST_NULL; }
     /// Local: blocks until the operation completes.
     void wait();
-    /// Local: true (and inactive) when the operation has completed.
-    bool test();
     MPI_Request* raw() noexcept { return &req_; }
 
 private:

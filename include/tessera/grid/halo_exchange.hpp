@@ -15,7 +15,8 @@ enum class HaloPattern { faces, full };
 /// Fills the ghost cells of a Field with the owned values of its neighbours (periodic axes
 /// wrap; beyond a non-periodic edge nothing is received: boundary conditions fill those).
 /// Packs into contiguous buffers and uses persistent requests, all created in the
-/// constructor and reused by every start()/finish() pair.
+/// constructor and reused by every start()/finish() pair. start()/finish() are
+/// neighbour-collective (each rank's finish() waits for its neighbours' start()), not local.
 ///
 ///     halo.start(u);            // pack, MPI_Startall
 ///     update(interior);         // work that reads no ghost cell
@@ -28,11 +29,16 @@ public:
     /// Any field passed later must have the same decomposition and ghost width as `like`.
     HaloExchange(const Field<T, Dim>& like, int width, HaloPattern pattern);
 
-    /// Local (non-blocking): packs the owned cells neighbours need and starts the transfers.
+    /// Neighbour-collective over decomp.comm(): finish() waits for every neighbour's start().
+    /// start() itself does not block: it packs the owned cells neighbours need and starts the
+    /// transfers. Every rank must pair it with finish(); a neighbour that never calls start()
+    /// leaves this rank's finish() waiting forever.
     void start(const Field<T, Dim>& field);
-    /// Local: waits for the transfers and writes the ghost cells of `field`.
+    /// Neighbour-collective over decomp.comm(): waits for the transfers this rank and its
+    /// neighbours started (so blocks until every neighbour has called start()), then writes
+    /// the ghost cells of `field`.
     void finish(Field<T, Dim>& field);
-    /// start() then finish().
+    /// Neighbour-collective over decomp.comm(): start() then finish().
     void exchange(Field<T, Dim>& field) {
         start(field);
         finish(field);

@@ -83,22 +83,25 @@ void apply_stencil(StencilKind kind, View<double, Dim> u, View<double, Dim> out,
                    const StencilCoeffs<Dim>& c, const Box<Dim>& box, const RowWalls& walls,
                    StoreMode store = StoreMode::automatic);
 
-/// Local: updates cells [i0, i1) of one row of a 2D star stencil from the 2R+1 rows around it,
-/// which need not be equally spaced in memory (rows[R] is the row itself, rows[R +- m] the rows
-/// m away; every pointer is indexed by global i). Same expression, same bits, as apply_stencil.
+/// Local: updates `n` consecutive cells of one row of a 2D star stencil from the 2R+1 rows around
+/// it, which need not be equally spaced in memory (rows[R] is the row itself, rows[R +- m] the
+/// rows m away). Every pointer points at the first cell to update (same i in every row): cell q
+/// is out[q], reading rows[.][q] and rows[R][q +- m], so pointers stay inside their buffers.
+/// Same expression, same bits, as apply_stencil.
 /// The building block of temporal blocking, where intermediate rows live in small buffers.
-void star_row_update(StencilKind kind, const double* const* rows, double* out, gindex_t i0, gindex_t i1,
+void star_row_update(StencilKind kind, const double* const* rows, double* out, index_t n,
                      const StencilCoeffs<2>& c, bool stream);
 
-/// Local: the 3D counterpart: updates cells [i0, i1) of one row from the rows at the same j of
-/// the 2R+1 planes around it (zrows[R] is the row itself, zrows[R +- m] the rows m planes away;
-/// pointers indexed by global i); the row's j neighbours lie +-m*sy elements away from it.
-void star_row_update(StencilKind kind, const double* const* zrows, index_t sy, double* out, gindex_t i0,
-                     gindex_t i1, const StencilCoeffs<3>& c, bool stream);
+/// Local: the 3D counterpart: updates `n` cells of one row from the rows at the same j of the
+/// 2R+1 planes around it (zrows[R] is the row itself, zrows[R +- m] the rows m planes away;
+/// pointers at the first cell, as above); the row's j neighbours lie +-m*sy elements away.
+void star_row_update(StencilKind kind, const double* const* zrows, index_t sy, double* out, index_t n,
+                     const StencilCoeffs<3>& c, bool stream);
 
-/// Local: fills one row's ghost cells beyond the i walls (see RowWalls); `row` is indexed by
-/// global i.
-void fill_row_walls(double* row, const RowWalls& walls) noexcept;
+/// Local: fills one row's ghost cells beyond the i walls (see RowWalls); `row` points at the
+/// row's element of global index `row_lo` (row[i - row_lo] is cell i), which must leave the
+/// wall ghosts at or after it.
+void fill_row_walls(double* row, gindex_t row_lo, const RowWalls& walls) noexcept;
 /// Whether StoreMode::automatic uses streaming stores for a sweep over `cells` cells.
 bool streams_automatically(gindex_t cells) noexcept;
 
@@ -111,9 +114,5 @@ void stream_fence() noexcept;
 template <int Dim>
 void apply_stencil_ref(StencilKind kind, ConstView<double, Dim> u, View<double, Dim> out,
                        const StencilCoeffs<Dim>& c, const Box<Dim>& box);
-
-/// Central-difference weights a_0..a_R of the order-2R second derivative (a_m for offsets
-/// +-m), e.g. R = 1: {-2, 1}.
-const double* star_weights(int radius) noexcept;
 
 }  // namespace tessera::stencil

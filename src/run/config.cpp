@@ -1,6 +1,7 @@
 // App options: CLI11 plus a toml++-backed reader for --config, agreed over ranks.
 #include "tessera/run/config.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -102,18 +103,18 @@ AppOptions::AppOptions(std::string app, std::string description)
       cli_(std::make_unique<CLI::App>(std::move(description), "tessera-" + app_)) {
     auto& c = *cli_;
     c.option_defaults()->always_capture_default();
-    c.set_version_flag("--version", [] { return version_report(); });
-    c.set_config("--config", "", "Read options from a TOML file (same keys as the long options; "
+    c.set_version_flag(option_flag("version"), [] { return version_report(); });
+    c.set_config(option_flag("config"), "", "Read options from a TOML file (same keys as the long options; "
                                  "the command line wins)");
     c.config_formatter(std::make_shared<TomlConfig>(&c));
     c.allow_config_extras(CLI::config_extras_mode::error);
     common_.output = std::filesystem::path("out") / app_;
-    c.add_option("--output", common_.output, "Directory for every file this run writes");
-    c.add_flag("--overwrite", common_.overwrite, "Allow writing into a non-empty output directory");
-    c.add_flag("--quiet", common_.quiet, "Print errors and warnings only");
-    c.add_flag("--verbose", common_.verbose, "Print extra detail");
-    c.add_flag("--benchmark", common_.benchmark, "Benchmark mode: measure and report rates");
-    c.add_flag("--progress", common_.progress, "Print progress even when output is not a terminal");
+    c.add_option(option_flag("output"), common_.output, "Directory for every file this run writes");
+    c.add_flag(option_flag("overwrite"), common_.overwrite, "Allow writing into a non-empty output directory");
+    c.add_flag(option_flag("quiet"), common_.quiet, "Print errors and warnings only");
+    c.add_flag(option_flag("verbose"), common_.verbose, "Print extra detail");
+    c.add_flag(option_flag("benchmark"), common_.benchmark, "Benchmark mode: measure and report rates");
+    c.add_flag(option_flag("progress"), common_.progress, "Print progress even when output is not a terminal");
 }
 
 AppOptions::~AppOptions() = default;
@@ -143,7 +144,7 @@ void AppOptions::parse(const mpi::Comm& comm, int argc, char** argv) {
         throw ExitRequest{0};
     }
     TESSERA_CHECK_ALL(comm, !(common_.quiet && common_.verbose),
-                      "--quiet and --verbose exclude each other");
+                      option_flag("quiet") << " and " << option_flag("verbose") << " exclude each other");
     if (auto* cfg = cli_->get_config_ptr(); cfg && cfg->count() > 0)
         common_.config_file = cfg->as<std::string>();
     log::set_level(common_.quiet ? log::Level::quiet
@@ -207,23 +208,45 @@ void prepare_output_dir(const mpi::Comm& comm, const std::filesystem::path& dir,
         std::error_code ec;
         if (fs::exists(dir, ec)) {
             if (!fs::is_directory(dir, ec))
-                throw std::runtime_error("--output " + dir.string() + ": exists and is not a directory");
+                throw std::runtime_error("output folder " + dir.string() + ": exists and is not a directory");
             if (!overwrite && !fs::is_empty(dir, ec))
-                throw std::runtime_error("--output " + dir.string() +
-                                         ": directory exists and is not empty (pass --overwrite "
-                                         "to write into it)");
+                throw std::runtime_error("output folder " + dir.string() +
+                                         ": directory exists and is not empty (overwrite not allowed)");
             return;
         }
         fs::create_directories(dir, ec);
-        if (ec) throw std::runtime_error("--output " + dir.string() + ": cannot create: " + ec.message());
+        if (ec) throw std::runtime_error("output folder " + dir.string() + ": cannot create: " + ec.message());
     });
 }
 
+void AppOptions::prepare_output(const mpi::Comm& comm, bool allow_existing) const {
+    const OptionNames names{{"output folder", option_flag("output")},
+                            {"overwrite not allowed", "pass " + option_flag("overwrite") + " to write into it"}};
+    translating_errors(names, [&] { prepare_output_dir(comm, common_.output, common_.overwrite || allow_existing); });
+}
+
+std::string option_flag(std::string_view key) { return "-" "-" + std::string(key); }
+
 std::string with_option_names(const OptionNames& names, const std::string& message) {
-    const std::pair<std::string, std::string>* best = nullptr;
-    for (const auto& n : names)
-        if (message.rfind(n.first, 0) == 0 && (!best || n.first.size() > best->first.size())) best = &n;
-    return best ? best->second + message.substr(best->first.size()) : message;
+    // Longest phrase first, so that "heat: dt" wins over "heat: d".
+    std::vector<const std::pair<std::string, std::string>*> order;
+    for (const auto& n : names) order.push_back(&n);
+    std::stable_sort(order.begin(), order.end(), [](auto a, auto b) { return a->first.size() > b->first.size(); });
+    std::string out;
+    for (std::size_t i = 0; i < message.size();) {
+        const auto* hit = [&]() -> const std::pair<std::string, std::string>* {
+            for (const auto* n : order)
+                if (!n->first.empty() && message.compare(i, n->first.size(), n->first) == 0) return n;
+            return nullptr;
+        }();
+        if (hit) {
+            out += hit->second;
+            i += hit->first.size();
+        } else {
+            out += message[i++];
+        }
+    }
+    return out;
 }
 
 }  // namespace tessera::run

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,10 @@ public:
     nlohmann::json resolved() const;
     /// Local: the effective options as `key = value` lines (TOML; reusable as --config).
     std::string resolved_toml() const;
+    /// Collective over `comm`: prepare_output_dir() of the output folder, allowing a non-empty
+    /// one with the overwrite option or `allow_existing` (a restart continues its folder);
+    /// errors name this app's options.
+    void prepare_output(const mpi::Comm& comm, bool allow_existing = false) const;
 
 private:
     std::string app_;
@@ -60,13 +65,18 @@ private:
     nlohmann::json recorded_ = nlohmann::json::object();
 };
 
-/// How an app's options are called in the library's messages: each pair maps the prefix a
-/// library message starts with ("CartDecomp: cells", "heat: dt") to the option that supplied
-/// it ("--cells", "--dt"). The library names its own parameters; an app maps them once.
+/// How an app's options are called in the library's messages: each pair maps a phrase of a
+/// library message ("CartDecomp: cells", "heat: dt") to the option that supplied it ("--cells",
+/// "--dt"). The library names its own parameters; an app maps them once, where it parses.
 using OptionNames = std::vector<std::pair<std::string, std::string>>;
 
-/// Local: `message` with its leading library name replaced by the app's option name (the
-/// longest matching prefix in `names`), or unchanged when none matches.
+/// Local: the command-line spelling of the option whose TOML key is `key` ("cells" -> two
+/// dashes and "cells"): apps and the run layer build option names through it, so a key and
+/// its option never drift apart.
+std::string option_flag(std::string_view key);
+
+/// Local: `message` with every occurrence of a phrase of `names` replaced by its option (the
+/// longest phrase first); unchanged when none occurs.
 std::string with_option_names(const OptionNames& names, const std::string& message);
 
 /// Runs `body()` and rethrows a CollectiveError or tessera::Error it throws with the message
@@ -82,7 +92,8 @@ decltype(auto) translating_errors(const OptionNames& names, F&& body) {
 }
 
 /// Collective over `comm`: makes `dir` ready for output. Throws CollectiveError (exit 2) when it
-/// exists and is not empty unless `overwrite`, when it is a file, or when it cannot be created.
+/// exists and is not empty unless `overwrite`, when it is a file, or when it cannot be created
+/// ("output folder DIR: ...").
 /// Call after every input check has passed, so bad input leaves nothing behind.
 void prepare_output_dir(const mpi::Comm& comm, const std::filesystem::path& dir, bool overwrite);
 

@@ -14,6 +14,9 @@ TESSERA_PACKAGES=(
   paraview python3-paraview xvfb        # pvbatch renders heat's XDMF in apps.paraview.render_heat
 )
 
+# tessera_blas_env: sets OPENBLAS_CORETYPE where OpenBLAS would run its generic kernels.
+source "$TESSERA_ROOT/scripts/blas_env.sh"
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # Installs whatever is missing, idempotently: nothing (not even apt-get update) when all present.

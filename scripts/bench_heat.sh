@@ -7,6 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 mpi_environment
+tessera_blas_env
 reps=${1:-5}
 heat="$TESSERA_ROOT/build/bin/tessera-heat"
 out=$(mktemp -d)

@@ -11,7 +11,11 @@ TESSERA_PACKAGES=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev librandom123-dev libstb-dev
   python3 python3-numpy python3-h5py python3-matplotlib
   munge slurmctld slurmd slurm-client   # the one-node Slurm of the slurm tests (docs/slurm.md)
+  paraview python3-paraview xvfb        # pvbatch renders heat's XDMF in apps.paraview.render_heat
 )
+
+# tessera_blas_env: sets OPENBLAS_CORETYPE where OpenBLAS would run its generic kernels.
+source "$TESSERA_ROOT/scripts/blas_env.sh"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

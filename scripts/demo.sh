@@ -8,6 +8,7 @@ source "$(dirname "$0")/common.sh"
 install_packages
 configure_and_build "$TESSERA_ROOT/build"
 mpi_environment
+tessera_blas_env
 out="$TESSERA_ROOT/out/demo"
 log "running: mpirun -np 2 tessera-heat --output $out --overwrite $*"
 mpirun -np 2 "$TESSERA_ROOT/build/bin/tessera-heat" --output "$out" --overwrite --progress "$@"

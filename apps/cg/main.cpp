@@ -81,7 +81,10 @@ int run_cg(Runtime& runtime, const CgConfig& cfg) {
     const auto& dp = op.decomp().procs();
     std::string grid;
     for (int d = 0; d < Dim; ++d) grid += (d ? " x " : "") + std::to_string(dp[d]);
-    log::info(runtime.layout_report(), "process grid: ", grid, " (x never split)");
+    const auto blas = linalg::blas_info();
+    log::info(runtime.layout_report(), "process grid: ", grid, " (x never split)\nBLAS: ", blas.library,
+              ", kernel ", blas.kernel);
+    if (blas.generic) log::warn(linalg::blas_warning(blas));
 
     const auto n = static_cast<std::size_t>(op.local_size());
     StreamedVector<double> b(n), x(n, 0.0), u(n);
@@ -181,6 +184,7 @@ int run_cg(Runtime& runtime, const CgConfig& cfg) {
     summary["rate"] = {{"value", gflops * 1e9}, {"unit", "flop/s"}};
     if (!bench.is_null()) summary["bandwidth"] = bench;
     summary["check"] = {{"passed", passed}, {"max_error", err}, {"bound", bound}, {"h", h}};
+    summary["blas"] = {{"library", blas.library}, {"kernel", blas.kernel}, {"generic", blas.generic}};
     run::write_json(world, cfg.options.common().output / "summary.json", summary);
     return passed ? 0 : 1;
 }

@@ -112,9 +112,11 @@ int run_gemm(Runtime& runtime, GemmConfig& cfg) {
     run::prepare_output_dir(world, cfg.options.common().output, cfg.options.common().overwrite);
 
     log::info("tessera-gemm ", version(), "\n", cfg.options.resolved_toml());
+    const auto blas = linalg::blas_info();
     log::info(runtime.layout_report(), "process grid: ", grid.rows(), " x ", grid.cols(),
               ", block ", cfg.block, "; local multiplies: OpenBLAS with ", runtime.threads(),
-              " thread(s) per rank");
+              " thread(s) per rank\nBLAS: ", blas.library, ", kernel ", blas.kernel);
+    if (blas.generic) log::warn(linalg::blas_warning(blas));
 
     const auto ta = cfg.transa ? Transpose::yes : Transpose::no;
     const auto tb = cfg.transb ? Transpose::yes : Transpose::no;
@@ -182,6 +184,7 @@ int run_gemm(Runtime& runtime, GemmConfig& cfg) {
                             {"gflops", machine},
                             {"fraction", gflops_best / machine}};
     summary["check"] = {{"passed", passed}, {"scaled_residual", residual}, {"threshold", 16.0}};
+    summary["blas"] = {{"library", blas.library}, {"kernel", blas.kernel}, {"generic", blas.generic}};
     run::write_json(world, cfg.options.common().output / "summary.json", summary);
     return passed ? 0 : 1;
 }

@@ -24,6 +24,7 @@
 #include "tessera/io/png.hpp"
 #include "tessera/io/time_series.hpp"
 #include "tessera/io/xdmf.hpp"
+#include "tessera/linalg/blas_info.hpp"
 #include "tessera/linalg/block_cyclic.hpp"
 #include "tessera/linalg/cg.hpp"
 #include "tessera/linalg/dense_operator.hpp"

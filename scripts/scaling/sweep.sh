@@ -19,6 +19,8 @@
 # several ranks get --map-by slot:PE=T --bind-to core; more workers than cores runs
 # oversubscribed without binding (and the CSV says so: its times mean little).
 set -euo pipefail
+source "$(dirname "$0")/../blas_env.sh"
+tessera_blas_env  # OPENBLAS_CORETYPE where OpenBLAS would pick generic kernels (blas_env.sh)
 here=$(cd "$(dirname "$0")" && pwd)
 layouts="1x1 1x2 2x1"; mode=strong; repeat=3; out=""; launcher=mpirun
 usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }

@@ -5,6 +5,8 @@
 #
 # What tessera_job does, in the batch shell (so the traps see --signal=B:USR1@...):
 #  1. layout: OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK, OMP_PLACES=cores, OMP_PROC_BIND=close;
+#     OPENBLAS_CORETYPE where OpenBLAS would run generic kernels on the node (unless set;
+#     scripts/blas_env.sh);
 #  2. launch: `srun --mpi=pmix` (TESSERA_LAUNCHER=srun, the default inside a job) or
 #     `mpirun` (TESSERA_LAUNCHER=mpirun), as `prog & wait $!`;
 #  3. USR1/TERM: forwarded to the launcher (srun and mpirun pass them to every rank; TERM goes
@@ -23,6 +25,9 @@
 #   TESSERA_MAX_CONTINUATIONS  continuation jobs allowed (default 20)
 #   TESSERA_CONTINUATION_HOLD  1: submit continuations held (`scontrol release JOBID` to go on)
 #   TESSERA_CONTINUATION       set by the resubmission itself (0 for the first part)
+
+# tessera_blas_env (OPENBLAS_CORETYPE): one function shared with demo and benchmark scripts.
+source "$(dirname "${BASH_SOURCE[0]}")/../blas_env.sh"
 
 # The job script as submitted (Slurm runs a copy from its spool folder, so $0 is not it).
 tessera_job_script() {
@@ -80,6 +85,7 @@ tessera_job() {
   fi
 
   export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}
+  tessera_blas_env  # OPENBLAS_CORETYPE where OpenBLAS would pick generic kernels (blas_env.sh)
   export OMP_PLACES=${OMP_PLACES:-cores} OMP_PROC_BIND=${OMP_PROC_BIND:-close}
   local ntasks=${SLURM_NTASKS:-1} cpt=${SLURM_CPUS_PER_TASK:-1}
   local launcher=${TESSERA_LAUNCHER:-}
@@ -96,6 +102,7 @@ tessera_job() {
     mpirun)
       cmd=(mpirun -np "$ntasks" --map-by "slot:PE=$cpt" --bind-to core
            -x OMP_NUM_THREADS -x OMP_PLACES -x OMP_PROC_BIND)
+      [ -n "${OPENBLAS_CORETYPE:-}" ] && cmd+=(-x OPENBLAS_CORETYPE)
       if [ "$(id -u)" -eq 0 ]; then  # test machines only; Open MPI refuses root otherwise
         export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
       fi ;;

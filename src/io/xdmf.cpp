@@ -20,13 +20,14 @@ std::string xdmf_text(const std::vector<XdmfGrid>& grids) {
         const gindex_t nz = dim == 3 ? g.cells[2] : 1;
         const double oz = dim == 3 ? g.origin[2] + 0.5 * g.spacing[2] : 0.0;
         const double dz = dim == 3 ? g.spacing[2] : 1.0;
+        // The attribute's DataItem repeats the mesh's "1 NY NX" for 2D although the HDF5 dataset
+        // is [NY, NX]: with "NY NX" ParaView 5.11 reads NY tuples of NX components ("Source array
+        // too small") and draws a blank field.
         std::ostringstream shape;
-        if (dim == 3) shape << g.cells[2] << ' ';
-        shape << g.cells[1] << ' ' << g.cells[0];
+        shape << nz << ' ' << g.cells[1] << ' ' << g.cells[0];
         os << "      <Grid Name=\"" << g.attribute << "\" GridType=\"Uniform\">\n"
            << "        <Time Value=\"" << g.time << "\"/>\n"
-           << "        <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" << nz << ' ' << g.cells[1]
-           << ' ' << g.cells[0] << "\"/>\n"
+           << "        <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" << shape.str() << "\"/>\n"
            << "        <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
            << "          <DataItem Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">"
            << oz << ' ' << g.origin[1] + 0.5 * g.spacing[1] << ' ' << g.origin[0] + 0.5 * g.spacing[0]

@@ -29,9 +29,11 @@ items = [d for d in root.iter("DataItem") if d.get("Format") == "HDF"]
 assert items, "no HDF data items"
 for item in items:
     fname, dset = item.text.strip().split(":")
+    # 2D: "1 NY NX" like the mesh (ParaView reads "NY NX" as NY tuples of NX components)
     shape = tuple(int(x) for x in item.get("Dimensions").split())
+    assert shape == (1, ny, nx), shape
     with h5py.File(f"{out}/{fname}", "r") as f:
-        assert f[dset].shape == shape, (dset, f[dset].shape, shape)
+        assert f[dset].shape == shape[1:], (dset, f[dset].shape, shape)
 topo = root.find(".//Topology")
 assert topo.get("TopologyType") == "3DCoRectMesh" and topo.get("Dimensions") == f"1 {ny} {nx}"
 assert open(f"{out}/heat.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"

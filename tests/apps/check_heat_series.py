@@ -47,7 +47,8 @@ def check_xdmf(path, expect_times):
         dims = tuple(int(x) for x in item.get("Dimensions").split())
         with h5py.File(os.path.join(os.path.dirname(path), fname), "r") as f:
             assert dset in f, (fname, dset)
-            assert f[dset].shape == dims == shape, (dset, f[dset].shape, dims)
+            # 2D: the DataItem says "1 NY NX" like the mesh, over an [NY, NX] dataset
+            assert f[dset].shape == shape and dims == mesh, (dset, f[dset].shape, dims, mesh)
             assert np.all(np.isfinite(f[dset][...]))
     return len(grids)
 

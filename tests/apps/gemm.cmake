@@ -11,6 +11,22 @@ if(TARGET tessera-gemm)
   tessera_add_app_test(NAME apps.gemm.grid_2x2_no_overlap NP 4 THREADS 2 FILES out/gemm/summary.json
     STDOUT "PASSED" "process grid: 2 x 2" CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/gemm_check.py
     COMMAND ${gemm} --m 64 --n 80 --k 50 --block 8 --panel 16 --no-overlap --transb)
+  # The BLAS kernel in the banner and summary.json. OPENBLAS_CORETYPE is left as the
+  # environment has it here; only blas_forced_prescott sets it.
+  tessera_add_app_test(NAME apps.gemm.blas_kernel NP 2 FILES out/gemm/summary.json
+    STDOUT "BLAS: OpenBLAS, kernel [A-Za-z]" CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/gemm_blas_check.py
+    COMMAND ${gemm} --m 64 --n 64 --k 64 --block 16 --repetitions 1)
+  # Forced generic kernels on an AVX2 CPU: one warning (rank 0) naming the variable to set.
+  # Registered where the configuring machine has AVX2 (else Prescott is no slower than the CPU).
+  file(READ /proc/cpuinfo cpuinfo LIMIT 8192)
+  if(cpuinfo MATCHES " avx2")
+    tessera_add_app_test(NAME apps.gemm.blas_forced_prescott NP 2 FILES out/gemm/summary.json
+      STDOUT "BLAS: OpenBLAS, kernel Prescott"
+      STDERR_COUNT "^warning: OpenBLAS runs its generic Prescott kernels on this CPU \\(AVX(2|-512)\\): set OPENBLAS_CORETYPE=(SkylakeX|Haswell|Zen) for about 5x faster BLAS \\(OPENBLAS_CORETYPE=Prescott is set\\)$=1"
+      CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/gemm_blas_check.py
+      COMMAND ${gemm} --m 64 --n 64 --k 64 --block 16 --repetitions 1)
+    set_property(TEST apps.gemm.blas_forced_prescott APPEND PROPERTY ENVIRONMENT OPENBLAS_CORETYPE=Prescott)
+  endif()
   tessera_add_app_test(NAME apps.gemm.help NP 1 STDOUT "--block" "--procs" "--transa" "--repetitions"
     COMMAND ${gemm} --help)
   # Bad input: exit 2, one error line naming the option, nothing written.

@@ -23,7 +23,8 @@ struct XdmfGrid {
 
 /// The XDMF text for a temporal collection of grids (a single grid is a collection of one).
 /// Cell-centred values are described as nodes at the cell centres of a 3DCoRectMesh; 2D
-/// fields as one node thick (a 2DCoRectMesh renders edge-on in ParaView).
+/// fields as one node thick (a 2DCoRectMesh renders edge-on in ParaView), the attribute's
+/// DataItem saying "1 NY NX" like the mesh (ParaView 5.11 draws "NY NX" blank).
 std::string xdmf_text(const std::vector<XdmfGrid>& grids);
 /// Local (call on one rank): writes xdmf_text(grids) to `path` atomically.
 void write_xdmf(const std::filesystem::path& path, const std::vector<XdmfGrid>& grids);

@@ -184,7 +184,6 @@ int run_cg(Runtime& runtime, const CgConfig& cfg) {
     summary["rate"] = {{"value", gflops * 1e9}, {"unit", "flop/s"}};
     if (!bench.is_null()) summary["bandwidth"] = bench;
     summary["check"] = {{"passed", passed}, {"max_error", err}, {"bound", bound}, {"h", h}};
-    summary["blas"] = {{"library", blas.library}, {"kernel", blas.kernel}, {"generic", blas.generic}};
     run::write_json(world, cfg.options.common().output / "summary.json", summary);
     return passed ? 0 : 1;
 }

@@ -184,7 +184,6 @@ int run_gemm(Runtime& runtime, GemmConfig& cfg) {
                             {"gflops", machine},
                             {"fraction", gflops_best / machine}};
     summary["check"] = {{"passed", passed}, {"scaled_residual", residual}, {"threshold", 16.0}};
-    summary["blas"] = {{"library", blas.library}, {"kernel", blas.kernel}, {"generic", blas.generic}};
     run::write_json(world, cfg.options.common().output / "summary.json", summary);
     return passed ? 0 : 1;
 }

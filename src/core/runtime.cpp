@@ -118,7 +118,7 @@ std::string Runtime::layout_report() const {
     for (const auto& [h, use] : per_host)
         if (use.second > 0 && use.first > use.second)
             os << "  warning: " << use.first << " threads on " << use.second << " hardware threads of " << h
-               << ": oversubscribed (set OMP_NUM_THREADS, or bind ranks: --map-by slot:PE=T)\n";
+               << ": oversubscribed (set OMP_NUM_THREADS, or give each rank T cores with mpirun's map-by slot:PE=T)\n";
     return os.str();
 }
 

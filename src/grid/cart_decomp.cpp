@@ -21,7 +21,7 @@ CartDecomp<Dim>::CartDecomp(const mpi::Comm& comm, const Index& cells,
     static const char* axis_name[] = {"x", "y", "z"};
     for (int d = 0; d < Dim; ++d)
         TESSERA_CHECK_ALL(comm, cells[d] > 0,
-                          "--cells: " << axis_name[d] << " has " << cells[d] << " cells; need at least 1");
+                          "CartDecomp: cells: " << axis_name[d] << " has " << cells[d] << " cells; need at least 1");
     // Global indices and sizes are 64-bit: the cell count itself must fit.
     gindex_t total = 1;
     bool overflow = false;
@@ -30,15 +30,15 @@ CartDecomp<Dim>::CartDecomp(const mpi::Comm& comm, const Index& cells,
         overflow = overflow || __builtin_mul_overflow(total, cells[d], &total);
         shape << (d ? " x " : "") << cells[d];
     }
-    TESSERA_CHECK_ALL(comm, !overflow, "--cells: " << shape.str() << " cells overflow 64-bit global indices");
+    TESSERA_CHECK_ALL(comm, !overflow, "CartDecomp: cells: " << shape.str() << " cells overflow 64-bit global indices");
     long long product = 1;
     bool any_free = false;
     for (int d = 0; d < Dim; ++d) {
-        TESSERA_CHECK_ALL(comm, procs[d] >= 0, "--procs: negative process count " << procs[d]);
+        TESSERA_CHECK_ALL(comm, procs[d] >= 0, "CartDecomp: procs: negative process count " << procs[d]);
         if (procs[d] == 0) any_free = true; else product *= procs[d];
     }
     TESSERA_CHECK_ALL(comm, any_free ? comm.size() % product == 0 : product == comm.size(),
-                      "--procs: a process grid of " << product << " ranks does not fit "
+                      "CartDecomp: procs: a process grid of " << product << " ranks does not fit "
                                                     << comm.size() << " ranks");
     // MPI_Dims_create returns non-increasing counts; give the largest to the slowest axis so
     // that halos along the unit-stride axis (strided, costlier to pack) are the rarest.
@@ -48,7 +48,7 @@ CartDecomp<Dim>::CartDecomp(const mpi::Comm& comm, const Index& cells,
     for (int d = 0; d < Dim; ++d) procs_[d] = rev[Dim - 1 - d];
     for (int d = 0; d < Dim; ++d)
         TESSERA_CHECK_ALL(comm, procs_[d] <= cells[d],
-                          "--cells: " << procs_[d] << " ranks along " << axis_name[d] << " but only "
+                          "CartDecomp: cells: " << procs_[d] << " ranks along " << axis_name[d] << " but only "
                                       << cells[d] << " cells");
     std::array<int, Dim> per{};
     for (int d = 0; d < Dim; ++d) per[d] = periodic[d] ? 1 : 0;

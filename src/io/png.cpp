@@ -1,6 +1,8 @@
 // PNG output: distributed sampling onto rank 0, a perceptual colormap, stb_image_write.
 #include "tessera/io/png.hpp"
 
+#include "tessera/io/atomic_file.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -33,8 +35,10 @@ void colour(double t, unsigned char* rgb) {
 }  // namespace
 
 void write_rgb_png(const std::filesystem::path& path, int width, int height, const unsigned char* rgb) {
-    const int ok = stbi_write_png(path.c_str(), width, height, 3, rgb, width * 3);
+    AtomicFile file(path);  // never half a picture, nor a stale one, under the final name
+    const int ok = stbi_write_png(file.temporary().c_str(), width, height, 3, rgb, width * 3);
     TESSERA_CHECK(ok != 0, "cannot write PNG " << path.string());
+    file.commit();
 }
 
 template <int Dim>

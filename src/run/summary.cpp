@@ -4,6 +4,7 @@
 #include "tessera/core/timer.hpp"
 #include "tessera/core/version.hpp"
 #include "tessera/io/atomic_file.hpp"
+#include "tessera/linalg/blas_info.hpp"
 
 namespace tessera::run {
 
@@ -22,6 +23,8 @@ nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options) {
     j["threads"] = runtime.threads();
     j["config"] = options.resolved();
     j["timers"] = timers_to_json(timer_report(runtime.world()));
+    const auto blas = linalg::blas_info();
+    j["blas"] = {{"library", blas.library}, {"kernel", blas.kernel}, {"generic", blas.generic}};
     j["wall_seconds"] = runtime.elapsed();
     return j;
 }

@@ -203,4 +203,65 @@ void TimeLoop::add_to_summary(nlohmann::json& summary) const {
                                   {"bytes_per_s", checkpoint_seconds_ > 0 ? checkpoint_bytes_ / checkpoint_seconds_ : 0.0}};
 }
 
+void LongRunOptions::add_to(AppOptions& options, const std::string& unit, bool snapshots) {
+    auto& c = options.cli();
+    c.add_option(option_flag("checkpoint-every"), checkpoint_every,
+                 "Write a checkpoint every N " + unit + " into OUTPUT/checkpoints (0: never)")
+        ->check(CLI::NonNegativeNumber);
+    c.add_option(option_flag("checkpoint-interval"), checkpoint_interval,
+                 "Write a checkpoint every SECONDS of wall time (0: never)")
+        ->check(CLI::NonNegativeNumber);
+    c.add_option(option_flag("keep-checkpoints"), keep_checkpoints, "Checkpoints kept (the newest K)")
+        ->check(CLI::PositiveNumber);
+    c.add_option(option_flag("restart"), restart,
+                 "auto: continue from the newest checkpoint in OUTPUT/checkpoints that verifies (from the "
+                 "start if there is none); PATH: from that checkpoint");
+    c.add_option(option_flag("max-wall-time"), max_wall_time,
+                 "Checkpoint and stop (exit 0, completed false) before SECONDS of wall time")
+        ->check(CLI::NonNegativeNumber);
+    c.add_option(option_flag("watchdog"), watchdog,
+                 "End the job (exit 1, one line per stuck rank) when a rank completes no " + unit.substr(0, unit.size() - 1) +
+                     " or checkpoint for SECONDS (0: off); set it above the longest one")
+        ->check(CLI::NonNegativeNumber);
+    if (!snapshots) return;
+    c.add_option(option_flag("snapshot-every"), snapshot_every,
+                 "Add the field to OUTPUT/snapshots.h5 (+ snapshots.xdmf) every N " + unit + " (0: never)")
+        ->check(CLI::NonNegativeNumber);
+    c.add_option(option_flag("snapshot-time"), snapshot_time,
+                 "Also snapshot at the first step on or after every multiple of T simulated seconds (0: never)")
+        ->check(CLI::NonNegativeNumber);
+}
+
+void LongRunOptions::check(const mpi::Comm& comm, bool benchmark) const {
+    // CLI11's number checks let nan and inf through.
+    const std::pair<const char*, double> numbers[] = {{"checkpoint-interval", checkpoint_interval},
+                                                      {"max-wall-time", max_wall_time},
+                                                      {"watchdog", watchdog},
+                                                      {"snapshot-time", snapshot_time}};
+    for (const auto& [key, v] : numbers)
+        TESSERA_CHECK_ALL(comm, std::isfinite(v), option_flag(key) << ": must be a finite number, got " << v);
+    const bool any = restarting() || checkpoint_every > 0 || checkpoint_interval > 0 || snapshot_every > 0 ||
+                     snapshot_time > 0 || max_wall_time > 0;
+    TESSERA_CHECK_ALL(comm, !benchmark || !any,
+                      option_flag("benchmark") << " runs without " << option_flag("restart") << ", "
+                                               << option_flag("checkpoint") << "-*, " << option_flag("snapshot")
+                                               << "-* and " << option_flag("max-wall-time"));
+}
+
+LoopSchedule LongRunOptions::schedule(gindex_t steps, double dt, double clock_start) const {
+    LoopSchedule s;
+    s.steps = steps;
+    s.checkpoint_every = checkpoint_every;
+    s.checkpoint_interval = checkpoint_interval;
+    s.keep_checkpoints = keep_checkpoints;
+    s.max_wall_time = max_wall_time;
+    s.watchdog = watchdog;
+    s.snapshot_every = snapshot_every;
+    s.snapshot_period = snapshot_time;
+    s.dt = dt;
+    s.clock_start = clock_start;
+    s.wall_time_name = option_flag("max-wall-time");
+    return s;
+}
+
 }  // namespace tessera::run

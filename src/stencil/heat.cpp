@@ -48,25 +48,25 @@ HeatStepper<Dim>::HeatStepper(grid::Field<double, Dim>& u, const HeatParams<Dim>
     TESSERA_CHECK_ALL(comm, u.ghost() >= r,
                       "stencil " << to_string(params.stencil, Dim) << " needs " << r
                                  << " ghost layers, the field has " << u.ghost());
-    TESSERA_CHECK_ALL(comm, params.alpha > 0, "--alpha: diffusivity must be positive, got " << params.alpha);
-    TESSERA_CHECK_ALL(comm, params.dt > 0, "--dt: time step must be positive, got " << params.dt);
+    TESSERA_CHECK_ALL(comm, params.alpha > 0, "heat: alpha: diffusivity must be positive, got " << params.alpha);
+    TESSERA_CHECK_ALL(comm, params.dt > 0, "heat: dt: time step must be positive, got " << params.dt);
     if (halo_pattern(params.stencil) == grid::HaloPattern::full) {
         bool equal = true;
         for (int d = 1; d < Dim; ++d)
             equal = equal && std::abs(params.spacing[d] - params.spacing[0]) <= 1e-12 * params.spacing[0];
-        TESSERA_CHECK_ALL(comm, equal, "--stencil " << to_string(params.stencil, Dim)
-                                                    << " needs equal spacings on every axis "
-                                                       "(adjust --cells or --extent)");
+        TESSERA_CHECK_ALL(comm, equal, "heat: stencil " << to_string(params.stencil, Dim)
+                                                    << " needs equal spacings on every axis, got "
+                                                    << params.spacing[0] << " and others");
     }
     const double dt_max = max_stable_dt(params);
     TESSERA_CHECK_ALL(comm, params.allow_unstable || params.dt <= dt_max,
-                      "--dt " << params.dt << " is unstable for the " << to_string(params.stencil, Dim)
+                      "heat: dt " << params.dt << " is unstable for the " << to_string(params.stencil, Dim)
                               << " stencil: the largest stable dt is " << dt_max
-                              << " (use --cfl <= 1, or --allow-unstable)");
+                              << " (HeatParams::allow_unstable runs it anyway)");
     for (int d = 0; d < Dim; ++d) {
         const bool periodic_bc = params.bc[d].kind == grid::BoundaryKind::periodic;
         TESSERA_CHECK_ALL(comm, periodic_bc == u.decomp().periodic(d),
-                          "--bc: axis " << d << " boundary and decomposition periodicity differ");
+                          "heat: bc[" << d << "]: the boundary and the decomposition's periodicity differ");
     }
     coeffs_.self = 1.0;
     for (int d = 0; d < Dim; ++d)
@@ -86,8 +86,8 @@ HeatStepper<Dim>::HeatStepper(grid::Field<double, Dim>& u, const HeatParams<Dim>
     std::tie(interior_, shell_) = split_interior<Dim>(u.owned_box(), lo, hi);
     if (params.time_block > 1) {
         const int w = params.time_block * r;
-        TESSERA_CHECK_ALL(comm, star_, "--time-block needs a star stencil (5pt, 7pt, star1..star4)");
-        TESSERA_CHECK_ALL(comm, u.ghost() >= w, "--time-block " << params.time_block << " needs " << w
+        TESSERA_CHECK_ALL(comm, star_, "heat: time_block needs a star stencil (5pt, 7pt, star1..star4)");
+        TESSERA_CHECK_ALL(comm, u.ghost() >= w, "heat: time_block " << params.time_block << " needs " << w
                                                   << " ghost layers, the field has " << u.ghost());
         block_halo_.emplace(u, w, grid::HaloPattern::full);
     }

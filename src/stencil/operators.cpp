@@ -397,7 +397,7 @@ StencilKind parse_stencil(const std::string& name, int dim) {
     if (name == "star4") return StencilKind::star4;
     if (dim == 2 && name == "9pt") return StencilKind::box9;
     if (dim == 3 && name == "27pt") return StencilKind::box27;
-    TESSERA_CHECK(false, "--stencil: unknown stencil '" << name << "' for " << dim << "D (choose "
+    TESSERA_CHECK(false, "parse_stencil: unknown stencil '" << name << "' for " << dim << "D (choose "
                          << (dim == 2 ? "5pt, 9pt" : "7pt, 27pt") << ", star1, star2, star3, star4)");
     return StencilKind::star1;
 }

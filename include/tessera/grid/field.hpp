@@ -33,6 +33,10 @@ public:
     /// Local: sets every owned cell to f(global index array).
     template <class F>
     void fill(F&& f);
+    /// Local: calls f(global index array, value) for every owned cell, on the calling thread,
+    /// in storage order (i fastest): for checks and reductions that must not depend on threads.
+    template <class F>
+    void for_each_owned(F&& f) const;
     /// Local: exchanges the storage of two fields on the same decomposition and ghost width.
     void swap(Field& other) noexcept;
 
@@ -60,6 +64,21 @@ void Field<T, Dim>::fill(F&& f) {
             for (gindex_t j = b.lo[1]; j < b.hi[1]; ++j)
                 for (gindex_t i = b.lo[0]; i < b.hi[0]; ++i)
                     v(i, j, k) = f(std::array<gindex_t, 3>{i, j, k});
+    }
+}
+
+template <class T, int Dim>
+template <class F>
+void Field<T, Dim>::for_each_owned(F&& f) const {
+    const auto b = owned_box();
+    const auto v = view();
+    if constexpr (Dim == 2) {
+        for (gindex_t j = b.lo[1]; j < b.hi[1]; ++j)
+            for (gindex_t i = b.lo[0]; i < b.hi[0]; ++i) f(std::array<gindex_t, 2>{i, j}, v(i, j));
+    } else {
+        for (gindex_t k = b.lo[2]; k < b.hi[2]; ++k)
+            for (gindex_t j = b.lo[1]; j < b.hi[1]; ++j)
+                for (gindex_t i = b.lo[0]; i < b.hi[0]; ++i) f(std::array<gindex_t, 3>{i, j, k}, v(i, j, k));
     }
 }
 

@@ -66,8 +66,8 @@ private:
 };
 
 /// How an app's options are called in the library's messages: each pair maps a phrase of a
-/// library message ("CartDecomp: cells", "heat: dt") to the option that supplied it ("--cells",
-/// "--dt"). The library names its own parameters; an app maps them once, where it parses.
+/// library message (CartDecomp: cells, heat: dt) to the option that supplied it (--cells,
+/// --dt). The library names its own parameters; an app maps them once, where it parses.
 using OptionNames = std::vector<std::pair<std::string, std::string>>;
 
 /// Local: the command-line spelling of the option whose TOML key is `key` ("cells" -> two

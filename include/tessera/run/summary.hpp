@@ -15,7 +15,7 @@ namespace tessera::run {
 nlohmann::json timers_to_json(const std::vector<TimerStats>& stats);
 
 /// Collective over runtime.world(): the common fields (app, version, ranks, threads, config,
-/// wall_seconds, timers as min/avg/max over ranks). The app adds "rate" and "check".
+/// wall_seconds, timers as min/avg/max over ranks, the BLAS and its kernel). The app adds "rate" and "check".
 nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options);
 
 /// Collective over `comm`: rank 0 writes `json` to `path` atomically (temporary file, then

@@ -18,6 +18,7 @@
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/types.hpp"
 #include "tessera/io/checkpoint.hpp"
+#include "tessera/run/config.hpp"
 #include "tessera/run/restart.hpp"
 
 namespace tessera::run {
@@ -44,7 +45,7 @@ struct LoopSchedule {
     double clock_start = -1;
     bool catch_signals = true;        ///< SIGTERM, SIGUSR1, SIGINT: checkpoint and stop
     std::string unit = "steps";       ///< what a step is called in progress lines
-    /// How messages name the wall-time limit (an app passes its option, "--max-wall-time").
+    /// How messages name the wall-time limit (an app passes its option, --max-wall-time).
     std::string wall_time_name = "max_wall_time";
 };
 
@@ -138,6 +139,33 @@ private:
     int checkpoints_ = 0;
     double checkpoint_seconds_ = 0, checkpoint_bytes_ = 0;
     std::filesystem::path last_checkpoint_;
+};
+
+/// The long-run options every app that runs long shares, with one spelling and one meaning:
+/// --checkpoint-every, --checkpoint-interval, --keep-checkpoints, --restart, --max-wall-time,
+/// --watchdog and, where the app has a field to show, --snapshot-every and --snapshot-time.
+struct LongRunOptions {
+    gindex_t checkpoint_every = 0;
+    double checkpoint_interval = 0;
+    int keep_checkpoints = 2;
+    std::string restart;  ///< "", "auto" or a checkpoint path
+    double max_wall_time = 0;
+    double watchdog = 0;
+    gindex_t snapshot_every = 0;
+    double snapshot_time = 0;
+
+    /// Local: adds the options to `options.cli()`. `unit` names a step in the help (steps,
+    /// iterations, sweeps); with `snapshots` also --snapshot-every and --snapshot-time.
+    void add_to(AppOptions& options, const std::string& unit = "steps", bool snapshots = false);
+    /// Collective over `comm`, after parsing: every number finite; none of these options with
+    /// --benchmark. Throws CollectiveError (exit 2) naming the option.
+    void check(const mpi::Comm& comm, bool benchmark) const;
+    /// Local: whether a restart was asked for (--restart given).
+    bool restarting() const noexcept { return !restart.empty(); }
+    /// Local: the LoopSchedule of a run of `steps` steps of `dt` simulated seconds, counting
+    /// wall time from `clock_start` (MPI_Wtime() at the job's start; < 0: from now). Messages
+    /// name the wall-time limit by its option.
+    LoopSchedule schedule(gindex_t steps, double dt = 0, double clock_start = -1) const;
 };
 
 }  // namespace tessera::run

@@ -4,18 +4,21 @@
 # the median rate and the median of the per-pass ratios 24 B x rate / triad. The script prints
 # every run's rate, triad and ratio, then the medians per configuration.
 #   ./scripts/bench_heat.sh [REPS]      (build first: ./scripts/test.sh or ./scripts/demo.sh)
+# HEAT=path/to/tessera-heat benchmarks another build (e.g. an older one, side by side);
+# ONLY=regex runs only the configurations whose name matches.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 mpi_environment
 tessera_blas_env
 reps=${1:-5}
-heat="$TESSERA_ROOT/build/bin/tessera-heat"
+heat="${HEAT:-$TESSERA_ROOT/build/bin/tessera-heat}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 run() {  # name, ranks, threads, heat options...
   local name=$1 np=$2 nt=$3; shift 3
   local rates=() line
+  [[ "$name" =~ ${ONLY:-.} ]] || return 0
   for r in $(seq "$reps"); do
     if [ "$np" -eq 1 ]; then
       bind=(--bind-to none -x OMP_PROC_BIND=close -x OMP_PLACES=cores)

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include <tessera/core/timer.hpp>
+#include <tessera/run/summary.hpp>
 
 #include "support/mpi_test.hpp"
 

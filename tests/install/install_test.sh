@@ -59,6 +59,21 @@ consumer)
   grep -q '^reaction_diffusion: PASSED' "$work/run.log" || fail "the consumer's self-check"
   [ -s "$work/out/reaction_diffusion.h5" ] && [ -s "$work/out/reaction_diffusion.xdmf" ] \
     || fail "the consumer wrote no HDF5/XDMF output"
+  step "diffusion_loop (docs/library.md): 40 steps, and 20 on 1 rank + a restart to 40 on 2"
+  "$mpiexec" -np 2 "$work/build/diffusion_loop" 40 "$work/loop_straight" > "$work/loop_a.log" 2>&1 \
+    || { cat "$work/loop_a.log"; fail "diffusion_loop"; }
+  "$mpiexec" -np 1 "$work/build/diffusion_loop" 20 "$work/loop_restarted" > "$work/loop_b.log" 2>&1 \
+    || { cat "$work/loop_b.log"; fail "diffusion_loop, first half"; }
+  "$mpiexec" -np 2 "$work/build/diffusion_loop" 40 "$work/loop_restarted" auto > "$work/loop_c.log" 2>&1 \
+    || { cat "$work/loop_c.log"; fail "diffusion_loop, restarted"; }
+  grep -q "restarting from .*chk_000000020.h5 at step 20" "$work/loop_c.log" \
+    || { cat "$work/loop_c.log"; fail "diffusion_loop did not restart from step 20"; }
+  /usr/bin/python3 -c "
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, 'r')['u'][...] for p in sys.argv[1:3])
+same = a.shape == (64, 64) and np.array_equal(a, b) and abs(a.sum() - 1.0) < 1e-12
+print(f'diffusion_loop: straight and restarted fields {\"identical\" if same else \"DIFFER\"}, total {a.sum():.15f}')
+sys.exit(0 if same else 1)" "$work/loop_straight/u.h5" "$work/loop_restarted/u.h5" || fail "the restarted loop"
   step "mpirun -np 2 smooth (the README example)"
   (cd "$work/out" && "$mpiexec" -np 2 "$work/build/smooth") || fail "the README example"
   /usr/bin/python3 -c "

@@ -11,7 +11,7 @@
 using namespace tessera;
 using tessera::testing::world;
 
-TEST(run::StopSignals, ASignalOnTheLastRankStopsEveryRank) {
+TEST(StopSignals, ASignalOnTheLastRankStopsEveryRank) {
     run::StopSignals handlers;
     run::StopSignals::clear();
     EXPECT_FALSE(run::agree_stop(world()).stop());
@@ -24,7 +24,7 @@ TEST(run::StopSignals, ASignalOnTheLastRankStopsEveryRank) {
     run::StopSignals::clear();
 }
 
-TEST(run::StopSignals, TimeLimitAndCheckpointWishesAreCombined) {
+TEST(StopSignals, TimeLimitAndCheckpointWishesAreCombined) {
     run::StopSignals handlers;
     run::StopSignals::clear();
     const bool last = world().rank() == world().size() - 1;

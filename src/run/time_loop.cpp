@@ -79,7 +79,7 @@ void TimeLoop::prepare() {
                 fs::remove(entry.path(), ec);
             }
         }
-    }, 1);
+    });  // exit 2: a folder the run cannot use is bad input, found before any computing
     set_aside(*comm_, rejected_);
     rejected_.clear();
 }

@@ -7,6 +7,7 @@ field bitwise with an uninterrupted run.
 usage: heat_checkpoint.py HEAT MPIEXEC CASE   (CASE: kill9, kill9_mid_write, ranks, corrupt,
 truncated, sigusr1, sigterm_ranks, bad_input, series, unwritable)
 """
+import glob
 import json
 import os
 import re
@@ -113,9 +114,11 @@ if case in ("kill9", "kill9_mid_write"):
     proc = subprocess.Popen(command(4, 1, args, "run"), env=dict(env, **hook),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if mid:
-        ready = lambda: os.path.exists(chk("run", 300)) and os.path.exists(chk("run", 400, ".tmp"))
+        # The writer's temporary has a unique name beside the checkpoint: chk_000000400.h5.<pid>-<n>.tmp
+        half_written = lambda: glob.glob(chk("run", 400, ".*.tmp"))
+        ready = lambda: os.path.exists(chk("run", 300)) and half_written()
         n = kill9_when(proc, ready, "checkpoint 3 and during the write of checkpoint 4")
-        expect(os.path.exists(chk("run", 400, ".tmp")), "a half-written checkpoint 4 is left on disk")
+        expect(half_written(), "a half-written checkpoint 4 is left on disk")
     else:
         n = kill9_when(proc, lambda: os.path.exists(chk("run", 300)), "checkpoint 3 of 5")
     expect(n == 4, "4 ranks were running")
@@ -124,7 +127,8 @@ if case in ("kill9", "kill9_mid_write"):
     r = run(4, 1, args + ["--restart", "auto"], "run")
     expect(re.search(r"restarting from \S*chk_000000300\.h5 at step 300", r.stdout), "restarted from checkpoint 3")
     if mid:
-        expect(re.search(r"removing \S*chk_000000400\.h5\.tmp", r.stderr), "the half-written file was removed")
+        expect(re.search(r"removing \S*chk_000000400\.h5\.[0-9]+-[0-9]+\.tmp", r.stderr) and not half_written(),
+               "the half-written file was removed")
     s = summary("run")
     expect(s["completed"] is True and s["step"] == 500 and s["restarted_from"]["step"] == 300,
            "summary: completed at step 500, restarted from 300")

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include <tessera/core/error.hpp>
+#include <tessera/io/atomic_file.hpp>
 #include <tessera/io/checkpoint.hpp>
 #include <tessera/io/field_io.hpp>
 
@@ -175,17 +176,21 @@ TEST(Checkpoint, AFailedWriteIsAnErrorOnEveryRankAndLeavesNothingBehind) {
     grid::Field<double, 2> u(dec, 1);
     u.fill(value);
     io::write_checkpoint<2>(world(), dir, {{"u", &u}}, meta_at(1));
-    // A directory where the temporary file should go: HDF5 cannot create it.
-    if (world().rank() == 0) fs::create_directories(dir / "chk_000000002.h5.tmp");
+    // A directory where the checkpoint should go: the complete temporary cannot be renamed
+    // onto it (as a full disk or a lost permission would fail some step of the write).
+    if (world().rank() == 0) fs::create_directories(dir / "chk_000000002.h5" / "occupied");
     world().barrier();
     try {
         io::write_checkpoint<2>(world(), dir, {{"u", &u}}, meta_at(2));
         ADD_FAILURE() << "the write did not fail";
     } catch (const CollectiveError& e) {
         EXPECT_EQ(e.exit_code(), 1);
-        EXPECT_NE(std::string(e.what()).find("chk_000000002.h5.tmp"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("chk_000000002.h5"), std::string::npos) << e.what();
     }
     EXPECT_EQ(io::list_checkpoints(dir).size(), 1u);  // the previous one is intact
+    int temporaries = 0;  // and no temporary is left behind
+    for (const auto& entry : fs::directory_iterator(dir)) temporaries += io::is_atomic_temporary(entry.path());
+    EXPECT_EQ(temporaries, 0);
     io::CheckpointReader reader(world(), io::checkpoint_path(dir, 1));
     EXPECT_NO_THROW(reader.read<2>("u", u));
 }

@@ -87,7 +87,7 @@ public:
     bool restart(const std::string& from);
     /// Collective: creates the checkpoint directory and proves it writable, removes
     /// temporaries a crashed writer left, and sets aside the checkpoints restart() rejected.
-    /// Call once every input is valid. Throws CollectiveError (exit 1) naming the folder.
+    /// Call once every input is valid. Throws CollectiveError (exit 2) naming the folder.
     void prepare();
 
     /// Collective: the snapshot of the initial state (a fresh run with snapshots on); starts

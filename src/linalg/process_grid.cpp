@@ -15,7 +15,7 @@ ProcessGrid2D::ProcessGrid2D(const mpi::Comm& comm, std::array<int, 2> procs) {
     if (procs[0] == 0 && procs[1] == 0) procs = near_square_grid(comm.size());
     TESSERA_CHECK_ALL(comm, procs[0] >= 1 && procs[1] >= 1 &&
                                 static_cast<long long>(procs[0]) * procs[1] == comm.size(),
-                      "--procs: a " << procs[0] << " x " << procs[1] << " process grid needs "
+                      "ProcessGrid2D: procs: a " << procs[0] << " x " << procs[1] << " process grid needs "
                                     << static_cast<long long>(procs[0]) * procs[1]
                                     << " ranks, but there are " << comm.size());
     comm_ = comm.duplicate();

@@ -115,6 +115,7 @@ void to_field(std::span<const double> v, grid::Field<double, Dim>& f) {
     const auto& b = f.owned_box();
     const auto view = f.view();
     const index_t nx = b.extent(0);
+#pragma omp parallel for schedule(static)
     for (index_t r = 0; r < box_rows(b); ++r) std::copy_n(v.data() + r * nx, nx, row_begin(view, b, r));
 }
 template <int Dim>
@@ -122,6 +123,7 @@ void from_field(const grid::Field<double, Dim>& f, std::span<double> v) {
     const auto& b = f.owned_box();
     const auto view = f.view();
     const index_t nx = b.extent(0);
+#pragma omp parallel for schedule(static)
     for (index_t r = 0; r < box_rows(b); ++r) std::copy_n(row_begin(view, b, r), nx, v.data() + r * nx);
 }
 
@@ -219,6 +221,7 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
         data.add<Dim>("p", f[2]);
         // The scalars bit for bit, then the whole residual history (the summary of the resumed
         // run reports it from iteration 0).
+        meta.cells = cfg.cells;
         meta.counters = {st.iteration};
         meta.values = {st.bnorm, st.rr, st.rz};
         meta.values.insert(meta.values.end(), st.history.begin(), st.history.end());

@@ -31,13 +31,13 @@ SHAPE = (64, 64, 64)
 EVERY = ["--checkpoint-every", "50"]
 
 
-def command(np_, args, out, exe=None):
-    return [mpiexec, "-np", str(np_), "--bind-to", "none", "-x", "OMP_NUM_THREADS=1", exe or cg,
+def command(np_, args, out, exe=None, threads=1):
+    return [mpiexec, "-np", str(np_), "--bind-to", "none", "-x", f"OMP_NUM_THREADS={threads}", exe or cg,
             "--output", os.path.join(work, out)] + args
 
 
-def run(np_, args, out, expect=0):
-    cmd = command(np_, args, out)
+def run(np_, args, out, expect=0, threads=1):
+    cmd = command(np_, args, out, threads=threads)
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     print(f"$ {' '.join(cmd)}  -> exit {r.returncode}")
     if r.returncode != expect:
@@ -111,11 +111,11 @@ def kill9_one_rank(np_, out):
     return done[-1]
 
 
-def resume(np_, killed, out, step):
+def resume(np_, killed, out, step, threads=1):
     shutil.copytree(os.path.join(work, killed), os.path.join(work, out))
-    r = run(np_, PROBLEM + EVERY + ["--restart", "auto"], out)
+    r = run(np_, PROBLEM + EVERY + ["--restart", "auto"], out, threads=threads)
     expect(re.search(rf"restarting from \S*chk_{step:09d}\.h5 at step {step}\b", r.stdout),
-           f"{out}: restarted on {np_} ranks at iteration {step}")
+           f"{out}: restarted on {np_} ranks x {threads} threads at iteration {step}")
     expect(summary(out)["restarted_from"]["step"] == step, f"{out}: summary names the restart")
 
 
@@ -123,9 +123,9 @@ if case == "kill9_from4":
     run(2, PROBLEM, "ref")
     expect(summary("ref")["iterations"] == ITERATIONS, f"reference: {ITERATIONS} iterations on 2 ranks")
     step = kill9_one_rank(4, "killed")
-    for np_ in (1, 2):
-        resume(np_, "killed", f"np{np_}", step)
-        same_answer(f"np{np_}", "ref", f"kill -9 on 4 ranks, --restart auto on {np_}")
+    for np_, threads in ((1, 1), (2, 2)):
+        resume(np_, "killed", f"np{np_}", step, threads)
+        same_answer(f"np{np_}", "ref", f"kill -9 on 4 ranks, --restart auto on {np_} x {threads} threads")
 
 elif case == "kill9_from1":
     run(2, PROBLEM, "ref")

@@ -6,6 +6,10 @@
 // summed in a fixed order and the chunk sums are added exactly (ExactSum) within threads, over
 // threads and over ranks (integer MPI_SUM), then rounded once. So if the operator's apply() is
 // itself independent of the layout (a stencil is), every iterate is.
+//
+// Resumable and interruptible without knowing about checkpoints: the solve's whole state is a
+// CgState the caller owns (save it, restore it on any layout, call cg() again), and an
+// on_iteration callback lets the caller checkpoint or stop at any iteration boundary.
 #pragma once
 
 #include <algorithm>

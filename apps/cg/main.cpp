@@ -144,6 +144,12 @@ struct Solve {
         : op(comm, cells, procs) {}
 };
 
+// Collective: runs (or resumes) the solver on the state, its messages in terms of our options.
+template <int Dim>
+linalg::CgResult cg_solve(Solve<Dim>& s) {
+    return run::translating_errors(kOptionNames, [&] { return linalg::cg(s.op, s.b, s.x, s.state, s.options); });
+}
+
 // Step 3: decompose, set up b and the exact solution, restart or start, and solve, with the
 // checkpoints, stop requests and progress of one run::TimeLoop (one step = one iteration).
 template <int Dim>
@@ -192,7 +198,7 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
                 std::fill(s->x.begin(), s->x.end(), 0.0);
                 s->state = {};
             },
-            [&] { s->result = run::translating_errors(kOptionNames, [&] { return linalg::cg(op, s->b, s->x, s->state, s->options); }); });
+            [&] { s->result = cg_solve(*s); });
         return s;
     }
 
@@ -231,8 +237,8 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
         const bool sound = meta.counters.size() == 1 && meta.counters[0] == meta.step &&
                            meta.values.size() == static_cast<std::size_t>(meta.step) + 4;
         TESSERA_CHECK_ALL(world, sound,
-                          reader.path().string() << ": not a tessera-cg state (" << meta.counters.size() << " counters, "
-                                                 << meta.values.size() << " values at iteration " << meta.step << ")");
+                          reader.path().string() << ": not a tessera-cg state (" << meta.counters.size()
+                              << " counters, " << meta.values.size() << " values at iteration " << meta.step << ")");
         auto* f = checkpoint_fields();
         reader.read<Dim>("x", f[0]);
         reader.read<Dim>("r", f[1]);
@@ -269,7 +275,7 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
     loop.begin();
     world.barrier();
     const double t0 = MPI_Wtime();
-    s->result = run::translating_errors(kOptionNames, [&] { return linalg::cg(op, s->b, s->x, s->state, s->options); });
+    s->result = cg_solve(*s);
     s->reps.seconds = {mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX)};
     s->options.on_iteration = nullptr;
     s->stopped = loop.stopped();

@@ -1,4 +1,5 @@
-# tessera-cg: 2D and 3D solves with their self-check, a non-converged run, and bad input.
+# tessera-cg: 2D and 3D solves with their self-check, a non-converged run, bad input, and
+# checkpoint/restart (kill -9, SIGUSR1, --max-wall-time, refused restarts) through cg_checkpoint.py.
 if(TARGET tessera-cg)
   set(cg $<TARGET_FILE:tessera-cg>)
   tessera_add_app_test(NAME apps.cg.2d NP 2 FILES out/cg/summary.json

@@ -1,6 +1,8 @@
 // CG on the matrix-free Poisson operator (tessera/stencil/poisson.hpp): second-order
 // convergence, one iteration for an eigenmode, iteration counts within the condition-number
-// bound, and a residual history bitwise identical over rank counts, layouts and threads.
+// bound, a residual history bitwise identical over rank counts, layouts and threads, and a
+// solve interrupted by on_iteration and resumed from its CgState on another rank count giving
+// the same history and solution bits.
 #include <gtest/gtest.h>
 #include <omp.h>
 

@@ -1,11 +1,12 @@
 // tessera-cg: conjugate gradients on the matrix-free 2D/3D Poisson problem -lap u = f with a
-// manufactured solution, reproducible on any layout.
+// manufactured solution, reproducible on any layout, resumable from checkpoints on any layout.
 // Sample runs:  mpirun -np 2 tessera-cg --dim 2 --cells 256 256 --precond jacobi
 //               mpirun -np 2 tessera-cg --dim 3 --cells 128 128 128 --tol 1e-8 --benchmark
-#include <omp.h>
-
+//               mpirun -np 4 tessera-cg --dim 3 --cells 96 96 96 --checkpoint-every 100
+//               mpirun -np 2 tessera-cg --dim 3 --cells 96 96 96 --restart auto
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -26,6 +27,12 @@ struct CgConfig {
     int max_iter = 10000;
     std::string precond = "none";
     int repetitions = 3;
+    gindex_t checkpoint_every = 0;
+    double checkpoint_interval = 0;
+    int keep_checkpoints = 2;
+    std::string restart;
+    double max_wall_time = 0;
+    double watchdog = 0;
 
     void parse(const mpi::Comm& comm, int argc, char** argv) {
         auto& c = options.cli();
@@ -40,8 +47,33 @@ struct CgConfig {
         c.add_option("--precond", precond, "Preconditioner")->check(CLI::IsMember({"none", "jacobi"}));
         c.add_option("--repetitions", repetitions, "Timed solves in --benchmark mode (median taken)")
             ->check(CLI::Range(1, 1000));
+        c.add_option("--checkpoint-every", checkpoint_every,
+                     "Write a checkpoint every N iterations into OUTPUT/checkpoints (0: never)")
+            ->check(CLI::NonNegativeNumber);
+        c.add_option("--checkpoint-interval", checkpoint_interval,
+                     "Write a checkpoint every SECONDS of wall time (0: never)")
+            ->check(CLI::NonNegativeNumber);
+        c.add_option("--keep-checkpoints", keep_checkpoints, "Checkpoints kept (the newest K)")
+            ->check(CLI::PositiveNumber);
+        c.add_option("--restart", restart,
+                     "auto: continue from the newest checkpoint in OUTPUT/checkpoints that verifies "
+                     "(a fresh solve if there is none); PATH: from that checkpoint. Any rank count; "
+                     "--dim, --cells, --tol and --precond must match (--max-iter may change)");
+        c.add_option("--max-wall-time", max_wall_time,
+                     "Checkpoint and stop (exit 0, completed false) before SECONDS of wall time")
+            ->check(CLI::NonNegativeNumber);
+        c.add_option("--watchdog", watchdog,
+                     "End the job (exit 1, one line per stuck rank) when a rank completes no iteration or "
+                     "checkpoint for SECONDS (0: off); set it above the longest iteration or checkpoint write")
+            ->check(CLI::NonNegativeNumber);
+        c.footer(
+            "Exit codes: 0 finished and passed its self-check (summary.json \"completed\": true), or "
+            "stopped on SIGTERM, SIGUSR1, SIGINT or --max-wall-time after writing a checkpoint "
+            "(\"completed\": false; resubmit with --restart auto); 1 not converged, failed self-check "
+            "or runtime failure; 2 usage or input error (nothing written). See docs/cg.md.");
         options.parse(comm, argc, argv);
         if (cells.empty()) cells = dim == 2 ? std::vector<gindex_t>{128, 128} : std::vector<gindex_t>{48, 48, 48};
+        options.record("cells", cells);
         TESSERA_CHECK_ALL(comm, static_cast<int>(cells.size()) == dim,
                           "--cells: " << cells.size() << " values given for --dim " << dim);
         TESSERA_CHECK_ALL(comm, procs.empty() || static_cast<int>(procs.size()) == dim,
@@ -51,15 +83,77 @@ struct CgConfig {
         TESSERA_CHECK_ALL(comm, procs.empty() || procs[0] <= 1,
                           "--procs: the x axis is never split (got " << procs[0]
                               << " ranks along it); reproducible reductions need whole x-lines");
-        TESSERA_CHECK_ALL(comm, tol > 0 && std::isfinite(tol), "--tol: " << tol << " must be positive");
+        // The solver would refuse these too, but only after the output folder exists.
+        TESSERA_CHECK_ALL(comm, tol > 0 && tol < 1e300, "--tol: " << tol << " must be in (0, 1e300)");
+        for (auto [option, v] : {std::pair{"--checkpoint-interval", checkpoint_interval},
+                                 std::pair{"--max-wall-time", max_wall_time}, std::pair{"--watchdog", watchdog}})
+            TESSERA_CHECK_ALL(comm, std::isfinite(v), option << ": must be a finite number, got " << v);
+        TESSERA_CHECK_ALL(comm, !options.common().benchmark ||
+                                    (restart.empty() && checkpoint_every == 0 && checkpoint_interval == 0 &&
+                                     max_wall_time == 0),
+                          "--benchmark runs without --restart, --checkpoint-* and --max-wall-time");
     }
 };
+
+// The solver's parameter names in library messages, as this app's options.
+const run::OptionNames kOptionNames = {{"cg: tol =", "--tol:"},
+                                       {"cg: max_iter =", "--max-iter:"},
+                                       {"PoissonOperator: cells", "--cells"},
+                                       {"PoissonOperator: procs", "--procs"}};
+
+// The options that change the answer: a checkpoint continues only a solve with the same values
+// (ranks, threads, --max-iter and the checkpoint options may change).
+constexpr const char* kProblemKeys[] = {"dim", "cells", "tol", "precond"};
 
 using cg_app::exact;
 using cg_app::source;
 
+// Local: between the solver's contiguous local vectors (the operator's order: x fastest, then
+// y, then z over the owned box) and a field of the same decomposition, row by row.
 template <int Dim>
-int run_cg(Runtime& runtime, const CgConfig& cfg) {
+void to_field(std::span<const double> v, grid::Field<double, Dim>& f) {
+    const auto& b = f.owned_box();
+    const auto view = f.view();
+    const index_t nx = b.extent(0);
+#pragma omp parallel for schedule(static)
+    for (index_t r = 0; r < box_rows(b); ++r) std::copy_n(v.data() + r * nx, nx, row_begin(view, b, r));
+}
+template <int Dim>
+void from_field(const grid::Field<double, Dim>& f, std::span<double> v) {
+    const auto& b = f.owned_box();
+    const auto view = f.view();
+    const index_t nx = b.extent(0);
+#pragma omp parallel for schedule(static)
+    for (index_t r = 0; r < box_rows(b); ++r) std::copy_n(row_begin(view, b, r), nx, v.data() + r * nx);
+}
+
+// The solve and what the report needs of it.
+template <int Dim>
+struct Solve {
+    stencil::PoissonOperator<Dim> op;
+    StreamedVector<double> b, x, u;
+    linalg::CgOptions options;
+    linalg::CgState state;
+    linalg::CgResult result;
+    run::Repetitions reps;        // benchmark mode: every timed solve; otherwise the one solve
+    int start_iteration = 0;      // where this run began (a restart's iteration)
+    bool stopped = false;         // by a signal or --max-wall-time: checkpointed, unfinished
+    nlohmann::json loop_summary = nlohmann::json::object();
+
+    Solve(const mpi::Comm& comm, const std::array<gindex_t, Dim>& cells, const std::array<int, Dim>& procs)
+        : op(comm, cells, procs) {}
+};
+
+// Collective: runs (or resumes) the solver on the state, its messages in terms of our options.
+template <int Dim>
+linalg::CgResult cg_solve(Solve<Dim>& s) {
+    return run::translating_errors(kOptionNames, [&] { return linalg::cg(s.op, s.b, s.x, s.state, s.options); });
+}
+
+// Step 3: decompose, set up b and the exact solution, restart or start, and solve, with the
+// checkpoints, stop requests and progress of one run::TimeLoop (one step = one iteration).
+template <int Dim>
+std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
     const auto& world = runtime.world();
     std::array<gindex_t, Dim> cells{};
     std::array<int, Dim> procs{};
@@ -68,16 +162,16 @@ int run_cg(Runtime& runtime, const CgConfig& cfg) {
         if (!cfg.procs.empty()) procs[d] = cfg.procs[static_cast<std::size_t>(d)];
     }
     {
-        // b, x, the exact solution, the solver's r, p, Ap (and z) and the operator's ghosted copy.
-        double per_rank = 8.0 * sizeof(double) / world.size();
+        // b, x, the exact solution, the solver's r, p, Ap (and z) and the operator's ghosted
+        // copy; x, r and p once more as checkpoint fields (not in benchmark mode).
+        const int vectors = cfg.options.common().benchmark ? 8 : 11;
+        double per_rank = vectors * sizeof(double) / static_cast<double>(world.size());
         std::string what = "--cells";
         for (auto c : cells) per_rank *= static_cast<double>(c), what += ' ' + std::to_string(c);
-        check_node_memory(world, per_rank, what + " (8 vectors)");
+        check_node_memory(world, per_rank, what + " (" + std::to_string(vectors) + " vectors)");
     }
-    stencil::PoissonOperator<Dim> op(world, cells, procs);
-    run::prepare_output_dir(world, cfg.options.common().output, cfg.options.common().overwrite);
-
-    log::info("tessera-cg ", version(), "\n", cfg.options.resolved_toml());
+    auto s = run::translating_errors(kOptionNames, [&] { return std::make_unique<Solve<Dim>>(world, cells, procs); });
+    auto& op = s->op;
     const auto& dp = op.decomp().procs();
     std::string grid;
     for (int d = 0; d < Dim; ++d) grid += (d ? " x " : "") + std::to_string(dp[d]);
@@ -87,59 +181,175 @@ int run_cg(Runtime& runtime, const CgConfig& cfg) {
     if (blas.generic) log::warn(linalg::blas_warning(blas));
 
     const auto n = static_cast<std::size_t>(op.local_size());
-    StreamedVector<double> b(n), x(n, 0.0), u(n);
-    op.fill(std::span<double>(b), source<Dim>);
-    op.fill(std::span<double>(u), exact<Dim>);
-    linalg::CgOptions opt{.tol = cfg.tol,
-                                .max_iter = cfg.max_iter,
-                                .precond = cfg.precond == "jacobi" ? linalg::Preconditioner::jacobi
-                                                                   : linalg::Preconditioner::none};
-    // Benchmark: the solve is repeated from x = 0, and a triad runs right after each solve, so
-    // that each solve's time is compared with the bandwidth of the same moment.
-    const bool benchmark = cfg.options.common().benchmark;
-    const int reps = benchmark ? cfg.repetitions : 1;
-    std::optional<run::TriadProbe> probe;
-    if (benchmark) probe.emplace(world);
-    std::vector<double> times, triads;
-    linalg::CgResult res;
-    for (int rep = 0; rep < reps; ++rep) {
-        std::fill(x.begin(), x.end(), 0.0);
-        // Progress against the iteration limit: the ETA is an upper bound.
-        run::Progress progress("cg", cfg.max_iter, "iterations");
-        opt.monitor = [&](int k, double) { progress.update(k); };
-        world.barrier();
-        const double t0 = MPI_Wtime();
-        res = linalg::cg(op, b, x, opt);
-        progress.finish();
-        times.push_back(mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX));
-        if (probe) triads.push_back(probe->measure(3));
-    }
-    auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        return v[v.size() / 2];
-    };
-    const double seconds = median(times);
+    s->b.resize(n);
+    s->x.assign(n, 0.0);
+    s->u.resize(n);
+    op.fill(std::span<double>(s->b), source<Dim>);
+    op.fill(std::span<double>(s->u), exact<Dim>);
+    s->options = {.tol = cfg.tol,
+                  .max_iter = cfg.max_iter,
+                  .precond = cfg.precond == "jacobi" ? linalg::Preconditioner::jacobi : linalg::Preconditioner::none};
+    const auto& common = cfg.options.common();
 
+    if (common.benchmark) {
+        // The solve repeated from x = 0, a triad right after each, so that each solve's time is
+        // compared with the bandwidth of the same moment.
+        run::prepare_output_dir(world, common.output, common.overwrite);
+        s->reps = run::repeat(
+            world, cfg.repetitions,
+            [&] {
+                std::fill(s->x.begin(), s->x.end(), 0.0);
+                s->state = {};
+            },
+            [&] { s->result = cg_solve(*s); });
+        return s;
+    }
+
+    // x, r and p as fields of the operator's decomposition: a checkpoint stores them as global
+    // arrays that any rank count reads back.
+    std::vector<grid::Field<double, Dim>> fields;  // allocated at the first checkpoint or restart
+    auto checkpoint_fields = [&] {
+        fields.reserve(3);
+        while (fields.size() < 3) fields.emplace_back(op.decomp(), 0);
+        return fields.data();
+    };
+    const auto resolved = cfg.options.resolved();
+    run::Simulation sim;
+    sim.app = "cg";
+    for (const char* key : kProblemKeys) sim.keys[key] = resolved.at(key);
+    sim.config = resolved.dump();
+    sim.state_bytes = 3.0 * sizeof(double) * static_cast<double>(op.decomp().global_box().size());
+    sim.save = [&](io::CheckpointData& data, io::CheckpointMeta& meta) {
+        auto* f = checkpoint_fields();
+        const auto& st = s->state;
+        to_field<Dim>(s->x, f[0]);
+        to_field<Dim>(st.r, f[1]);
+        to_field<Dim>(st.p, f[2]);
+        data.add<Dim>("x", f[0]);
+        data.add<Dim>("r", f[1]);
+        data.add<Dim>("p", f[2]);
+        // The scalars bit for bit, then the whole residual history (the summary of the resumed
+        // run reports it from iteration 0).
+        meta.cells = cfg.cells;
+        meta.counters = {st.iteration};
+        meta.values = {st.bnorm, st.rr, st.rz};
+        meta.values.insert(meta.values.end(), st.history.begin(), st.history.end());
+    };
+    sim.load = [&](io::CheckpointReader& reader) {
+        const auto& meta = reader.meta();
+        const bool sound = meta.counters.size() == 1 && meta.counters[0] == meta.step &&
+                           meta.values.size() == static_cast<std::size_t>(meta.step) + 4;
+        TESSERA_CHECK_ALL(world, sound,
+                          reader.path().string() << ": not a tessera-cg state (" << meta.counters.size()
+                              << " counters, " << meta.values.size() << " values at iteration " << meta.step << ")");
+        auto* f = checkpoint_fields();
+        reader.read<Dim>("x", f[0]);
+        reader.read<Dim>("r", f[1]);
+        reader.read<Dim>("p", f[2]);
+        auto& st = s->state;
+        st.iteration = static_cast<int>(meta.step);
+        st.bnorm = meta.values[0];
+        st.rr = meta.values[1];
+        st.rz = meta.values[2];
+        st.history.assign(meta.values.begin() + 3, meta.values.end());
+        st.r.resize(n);
+        st.p.resize(n);
+        from_field<Dim>(f[0], s->x);
+        from_field<Dim>(f[1], st.r);
+        from_field<Dim>(f[2], st.p);
+    };
+    run::LoopSchedule schedule{.steps = cfg.max_iter,
+                               .checkpoint_every = cfg.checkpoint_every,
+                               .checkpoint_interval = cfg.checkpoint_interval,
+                               .keep_checkpoints = cfg.keep_checkpoints,
+                               .max_wall_time = cfg.max_wall_time,
+                               .watchdog = cfg.watchdog,
+                               .clock_start = MPI_Wtime() - runtime.elapsed(),
+                               .unit = "iterations",
+                               .wall_time_name = "--max-wall-time"};
+    run::TimeLoop loop(world, schedule, std::move(sim), common.output / "checkpoints");
+    loop.restart(cfg.restart);
+    s->start_iteration = static_cast<int>(loop.start_step());
+    // Every input is valid: only now may anything be written. A restart continues its own folder.
+    run::prepare_output_dir(world, common.output, common.overwrite || !cfg.restart.empty());
+    loop.prepare();
+
+    s->options.on_iteration = [&](const linalg::CgState&) { return loop.advance(1); };
+    loop.begin();
+    world.barrier();
+    const double t0 = MPI_Wtime();
+    s->result = cg_solve(*s);
+    s->reps.seconds = {mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX)};
+    s->options.on_iteration = nullptr;
+    s->stopped = loop.stopped();
+    loop.add_to_summary(s->loop_summary);
+    return s;
+}
+
+// Collective: OUTPUT/solution.h5 with dataset /x (C order: [nz,] ny, nx), written to a temporary
+// name and renamed, so that it is complete or absent.
+template <int Dim>
+void write_solution(const mpi::Comm& comm, const CgConfig& cfg, Solve<Dim>& s) {
+    ScopedTimer t("cg.output");
+    const auto dir = cfg.options.common().output;
+    grid::Field<double, Dim> x(s.op.decomp(), 0);
+    to_field<Dim>(s.x, x);
+    {
+        auto file = collective_call(comm, [&] { return io::h5::File::create(comm, dir / "solution.h5.tmp"); }, 1);
+        io::write_field<Dim>(file, "/x", x);
+        io::h5::write_attribute(file.get(), "iterations", static_cast<long long>(s.result.iterations));
+        io::h5::write_attribute(file.get(), "config", cfg.options.resolved().dump());
+        io::h5::write_attribute(file.get(), "version", version());
+        file.close();
+    }
+    collective_call(comm, [&] {
+        if (comm.rank() == 0) std::filesystem::rename(dir / "solution.h5.tmp", dir / "solution.h5");
+    }, 1);
+}
+
+// Step 4: self-check against the manufactured solution, rates, timers, summary.json.
+template <int Dim>
+int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
+    const auto& world = runtime.world();
+    const auto& res = s.result;
+    auto summary = run::make_summary(runtime, cfg.options);
+    summary.update(s.loop_summary);
+    summary["iterations"] = res.iterations;
+    summary["converged"] = res.converged;
+    summary["residual_history"] = res.history;
+    summary["process_grid"] = s.op.decomp().procs();
+    if (s.stopped) {
+        // Checkpointed and unfinished: no self-check, no solution; --restart auto goes on.
+        log::info("cg: stopped at iteration ", res.iterations, ", ||r|| / ||b|| = ", res.relative_residual,
+                  "; continue with --restart auto");
+        log::info(format_timer_table(timer_report(world)));
+        run::write_json(world, cfg.options.common().output / "summary.json", summary);
+        return 0;
+    }
+    write_solution<Dim>(world, cfg, s);
+
+    const auto n = s.x.size();
     double err = 0, umax = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        err = std::max(err, std::abs(x[i] - u[i]));
-        umax = std::max(umax, std::abs(u[i]));
+        err = std::max(err, std::abs(s.x[i] - s.u[i]));
+        umax = std::max(umax, std::abs(s.u[i]));
     }
     err = mpi::allreduce(world, err, MPI_MAX);
     umax = mpi::allreduce(world, umax, MPI_MAX);
     double h = 0;
     gindex_t unknowns = 1;
     for (int d = 0; d < Dim; ++d) {
-        h = std::max(h, op.spacing(d));
-        unknowns *= cells[d];
+        h = std::max(h, s.op.spacing(d));
+        unknowns *= cfg.cells[static_cast<std::size_t>(d)];
     }
     // Second-order discretization error: |u_h - u| <= C h^2, with C = 1.8 (2D) and 3.2 (3D)
     // measured for this u; 2 Dim leaves room for the algebraic error at the default tolerance.
     const double bound = 2.0 * Dim * h * h;
     const bool passed = res.converged && err <= bound;
 
-    const bool jacobi = opt.precond == linalg::Preconditioner::jacobi;
-    const int iters = std::max(res.iterations, 1);
+    const bool jacobi = s.options.precond == linalg::Preconditioner::jacobi;
+    const double seconds = s.reps.median_seconds();
+    const int iters = std::max(res.iterations - s.start_iteration, 1);  // done by this run
     const double per_iter = seconds / iters;
     const double flops_per_unknown = (1 + 3 * Dim) + 10 + (jacobi ? 4 : 0);
     const double gflops = flops_per_unknown * static_cast<double>(unknowns) / per_iter * 1e-9;
@@ -153,48 +363,50 @@ int run_cg(Runtime& runtime, const CgConfig& cfg) {
     log::info("cg: ", res.iterations, " iterations, ", res.converged ? "converged" : "NOT converged",
               ", ||r|| / ||b|| = ", res.relative_residual, ", ", seconds, " s, ", per_iter * 1e3,
               " ms/iteration, ", gflops, " GFLOP/s");
-    nlohmann::json bench = nullptr;
-    if (benchmark) {
+    if (cfg.options.common().benchmark) {
+        const auto& reps = s.reps;
         std::vector<double> fractions;
-        for (int r = 0; r < reps; ++r) fractions.push_back(bytes / triads[r] / (times[r] / iters));
-        const double bw = median(triads);
-        const double fraction = median(fractions);
+        for (std::size_t r = 0; r < reps.seconds.size(); ++r)
+            fractions.push_back(bytes / reps.triads[r] / (reps.seconds[r] / iters));
+        const double bw = reps.median_triad();
+        const double fraction = reps.median_ratio(bytes * iters);
         log::info("memory: triad after each solve, median ", bw * 1e-9, " GB/s; an iteration moves at least ",
                   bytes_per_unknown, " B/unknown: bound ", bytes / bw * 1e3, " ms, achieved ", 100.0 * fraction,
-                  "% of the bandwidth bound (median over ", reps, " solves of the per-solve fraction)");
-        bench = {{"triad_bytes_per_second", bw},
-                 {"bytes_per_iteration", bytes},
-                 {"bound_seconds_per_iteration", bytes / bw},
-                 {"fraction_of_bound", fraction},
-                 {"seconds_per_solve", times},
-                 {"triad_per_solve", triads},
-                 {"fraction_per_solve", fractions}};
+                  "% of the bandwidth bound (median over ", reps.seconds.size(), " solves of the per-solve fraction)");
+        summary["bandwidth"] = {{"triad_bytes_per_second", bw},
+                                {"bytes_per_iteration", bytes},
+                                {"bound_seconds_per_iteration", bytes / bw},
+                                {"fraction_of_bound", fraction},
+                                {"seconds_per_solve", reps.seconds},
+                                {"triad_per_solve", reps.triads},
+                                {"fraction_per_solve", fractions}};
     }
     log::info(format_timer_table(timer_report(world)));
     log::info("check: max |u_h - u| = ", err, " (max |u| = ", umax, "), bound ", bound,
               " (2 dim h^2, h = ", h, "): ", passed ? "PASSED" : "FAILED");
 
-    auto summary = run::make_summary(runtime, cfg.options);
-    summary["iterations"] = res.iterations;
-    summary["converged"] = res.converged;
-    summary["residual_history"] = res.history;
     summary["seconds"] = seconds;
     summary["seconds_per_iteration"] = per_iter;
-    summary["process_grid"] = dp;
     summary["rate"] = {{"value", gflops * 1e9}, {"unit", "flop/s"}};
-    if (!bench.is_null()) summary["bandwidth"] = bench;
     summary["check"] = {{"passed", passed}, {"max_error", err}, {"bound", bound}, {"h", h}};
     run::write_json(world, cfg.options.common().output / "summary.json", summary);
     return passed ? 0 : 1;
 }
 
+template <int Dim>
+int run_cg(Runtime& runtime, const CgConfig& cfg) {
+    auto s = solve<Dim>(runtime, cfg);      // 3. decompose, init/restart, solve
+    return report<Dim>(runtime, cfg, *s);   // 4. self-check, rates, timers, summary
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    tessera::Runtime runtime(argc, argv);
+    tessera::Runtime runtime(argc, argv);                                   // 1. MPI + OpenMP
     return tessera::run_guarded(runtime, [&] {
         CgConfig cfg;
-        cfg.parse(runtime.world(), argc, argv);
+        cfg.parse(runtime.world(), argc, argv);                             // 2. same argv on all ranks
+        tessera::log::info("tessera-cg ", tessera::version(), "\n", cfg.options.resolved_toml());  // banner
         return cfg.dim == 2 ? run_cg<2>(runtime, cfg) : run_cg<3>(runtime, cfg);
     });
 }

@@ -96,7 +96,9 @@ double local_dgemm_gflops(const mpi::Comm& comm, gindex_t m, gindex_t n, gindex_
 
 int run_gemm(Runtime& runtime, GemmConfig& cfg) {
     const auto& world = runtime.world();
-    linalg::ProcessGrid2D grid(world, cfg.grid());
+    // The library names its parameter (ProcessGrid2D: procs); this app calls it --procs.
+    const run::OptionNames names = {{"ProcessGrid2D: procs:", "--procs:"}};
+    linalg::ProcessGrid2D grid = run::translating_errors(names, [&] { return linalg::ProcessGrid2D(world, cfg.grid()); });
     TESSERA_CHECK_ALL(world, grid.rows() <= cfg.m && grid.cols() <= cfg.n,
                       "--procs: the " << grid.rows() << " x " << grid.cols()
                                       << " process grid is larger than the " << cfg.m << " x "

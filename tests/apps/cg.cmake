@@ -1,4 +1,5 @@
-# tessera-cg: 2D and 3D solves with their self-check, a non-converged run, and bad input.
+# tessera-cg: 2D and 3D solves with their self-check, a non-converged run, bad input, and
+# checkpoint/restart (kill -9, SIGUSR1, --max-wall-time, refused restarts) through cg_checkpoint.py.
 if(TARGET tessera-cg)
   set(cg $<TARGET_FILE:tessera-cg>)
   tessera_add_app_test(NAME apps.cg.2d NP 2 FILES out/cg/summary.json
@@ -16,12 +17,13 @@ if(TARGET tessera-cg)
   tessera_add_app_test(NAME apps.cg.not_converged NP 2 EXIT 1 FILES out/cg/summary.json
     STDOUT "NOT converged" "FAILED" COMMAND ${cg} --cells 40 40 --max-iter 3)
   tessera_add_app_test(NAME apps.cg.help NP 1 STDOUT "--tol" "--max-iter" "--precond" "--cells"
-    COMMAND ${cg} --help)
+    "--checkpoint-every" "--checkpoint-interval" "--keep-checkpoints" "--restart" "--max-wall-time"
+    "--watchdog" "Exit codes: 0 finished" COMMAND ${cg} --help)
   # Bad input: exit 2, one error line naming the option, nothing written.
   tessera_add_app_test(NAME apps.cg.bad_tol NP 2 EXIT 2 NO_OUTPUT out
-    STDERR_COUNT "^tessera-cg: error: --tol: 0 must be positive$=1" COMMAND ${cg} --tol 0)
+    STDERR_COUNT "^tessera-cg: error: --tol: 0 must be in \\(0, 1e300\\)$=1" COMMAND ${cg} --tol 0)
   tessera_add_app_test(NAME apps.cg.negative_tol NP 2 EXIT 2 NO_OUTPUT out
-    STDERR_COUNT "^tessera-cg: error: --tol: -1e-06 must be positive$=1" COMMAND ${cg} --tol -1e-6)
+    STDERR_COUNT "^tessera-cg: error: --tol: -1e-06 must be in \\(0, 1e300\\)$=1" COMMAND ${cg} --tol -1e-6)
   tessera_add_app_test(NAME apps.cg.cells_for_dim NP 2 EXIT 2 NO_OUTPUT out
     STDERR_COUNT "^tessera-cg: error: --cells: 2 values given for --dim 3$=1"
     COMMAND ${cg} --dim 3 --cells 10 10)
@@ -29,9 +31,33 @@ if(TARGET tessera-cg)
     STDERR_COUNT "^tessera-cg: error: --precond.*=1" COMMAND ${cg} --precond ilu)
   # Refused before allocating (Linux would grant it and OOM-kill a rank at first touch).
   tessera_add_app_test(NAME apps.cg.beyond_memory NP 2 EXIT 2 NO_OUTPUT out
-    STDERR_COUNT "^tessera-cg: error: --cells 100000 100000 100000 \\(8 vectors\\): needs [0-9.e+]+ GiB on a node of 2 rank\\(s\\), which has .* GiB of memory$=1"
+    STDERR_COUNT "^tessera-cg: error: --cells 100000 100000 100000 \\(11 vectors\\): needs [0-9.e+]+ GiB on a node of 2 rank\\(s\\), which has .* GiB of memory$=1"
     COMMAND ${cg} --dim 3 --cells 100000 100000 100000)
   tessera_add_app_test(NAME apps.cg.split_x NP 2 EXIT 2 NO_OUTPUT out
     STDERR_COUNT "^tessera-cg: error: --procs: the x axis is never split.*=1"
     COMMAND ${cg} --procs 2 1)
+  tessera_add_app_test(NAME apps.cg.bad_benchmark_combination NP 1 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "^tessera-cg: error: --benchmark runs without --restart, --checkpoint-\\* and --max-wall-time$=1"
+    COMMAND ${cg} --cells 16 16 --benchmark --checkpoint-every 5)
+  tessera_add_app_test(NAME apps.cg.bad_restart_missing NP 2 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "error: nowhere\\.h5: no such file=1" COMMAND ${cg} --cells 16 16 --restart nowhere.h5)
+  # --restart auto without a checkpoint: a fresh solve.
+  tessera_add_app_test(NAME apps.cg.restart_auto_without_checkpoint NP 2 FILES out/cg/summary.json
+    out/cg/solution.h5 STDOUT "PASSED" CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cg_check.py
+    COMMAND ${cg} --cells 40 31 --restart auto)
+
+  # Checkpoint/restart under kill -9, signals and the wall-time limit (tests/apps/cg_checkpoint.py):
+  # results bitwise identical to an uninterrupted run on other rank counts.
+  set(cg_checkpoint_driver ${CMAKE_CURRENT_SOURCE_DIR}/cg_checkpoint.py)
+  set(heat_exe "")
+  if(TARGET tessera-heat)
+    set(heat_exe $<TARGET_FILE:tessera-heat>)
+  endif()
+  foreach(case kill9_from4 kill9_from1 sigusr1 max_wall_time bad_input heat_checkpoint)
+    if(case STREQUAL "heat_checkpoint" AND NOT TARGET tessera-heat)
+      continue()
+    endif()
+    tessera_add_app_test(NAME apps.cg.checkpoint.${case} NP 0 LABELS "io" TIMEOUT 90
+      COMMAND ${TESSERA_PYTHON} ${cg_checkpoint_driver} ${cg} ${MPIEXEC_EXECUTABLE} ${case} ${heat_exe})
+  endforeach()
 endif()

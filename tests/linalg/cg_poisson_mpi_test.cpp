@@ -1,6 +1,8 @@
 // CG on the matrix-free Poisson operator (tessera/stencil/poisson.hpp): second-order
 // convergence, one iteration for an eigenmode, iteration counts within the condition-number
-// bound, and a residual history bitwise identical over rank counts, layouts and threads.
+// bound, a residual history bitwise identical over rank counts, layouts and threads, and a
+// solve interrupted by on_iteration and resumed from its CgState on another rank count giving
+// the same history and solution bits.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -208,4 +210,176 @@ TEST(PoissonOperator, ApplyMatchesThePointwiseStencilOnEveryLayout) {
         PoissonOperator<3> op(world(), {7, 8, 6}, procs);
         check(op, std::integral_constant<int, 3>{});
     }
+}
+
+namespace {
+// The global linear index (i fastest) of every local entry of a Poisson operator's vectors.
+template <int Dim>
+std::vector<gindex_t> global_indices(const PoissonOperator<Dim>& op) {
+    const auto& b = op.decomp().owned_box();
+    const auto g = op.decomp().global_box();
+    std::vector<gindex_t> idx;
+    for (index_t r = 0; r < box_rows(b); ++r) {
+        const gindex_t j = b.lo[1] + r % b.extent(1);
+        const gindex_t k = Dim == 3 ? b.lo[Dim - 1] + r / b.extent(1) : 0;
+        for (gindex_t i = b.lo[0]; i < b.hi[0]; ++i) idx.push_back(i + g.extent(0) * (j + g.extent(1) * k));
+    }
+    return idx;
+}
+
+// Collective: the global vector (every rank gets all of it) from the local parts `v`.
+template <int Dim, class V>
+std::vector<double> gather_global(const PoissonOperator<Dim>& op, const V& v) {
+    const auto& comm = op.comm();
+    const auto idx = global_indices(op);
+    const auto counts = mpi::allgather(comm, static_cast<int>(idx.size()));
+    std::vector<int> displs(counts.size(), 0);
+    for (std::size_t r = 1; r < counts.size(); ++r) displs[r] = displs[r - 1] + counts[r - 1];
+    const int total = displs.back() + counts.back();
+    std::vector<double> values(static_cast<std::size_t>(total)), global(values.size());
+    std::vector<gindex_t> where(values.size());
+    MPI_Allgatherv(v.data(), counts[comm.rank()], MPI_DOUBLE, values.data(), counts.data(), displs.data(),
+                   MPI_DOUBLE, comm.get());
+    MPI_Allgatherv(idx.data(), counts[comm.rank()], MPI_INT64_T, where.data(), counts.data(), displs.data(),
+                   MPI_INT64_T, comm.get());
+    for (std::size_t l = 0; l < where.size(); ++l) global[static_cast<std::size_t>(where[l])] = values[l];
+    return global;
+}
+
+// Local: this rank's part of a global vector.
+template <int Dim>
+StreamedVector<double> scatter_local(const PoissonOperator<Dim>& op, const std::vector<double>& global) {
+    StreamedVector<double> v;
+    for (auto g : global_indices(op)) v.push_back(global[static_cast<std::size_t>(g)]);
+    return v;
+}
+
+// A solve interrupted after `stop_at` iterations on `first`, its state carried over as global
+// vectors (what a checkpoint does) and resumed on `second`: history and x (global).
+template <int Dim>
+std::pair<std::vector<double>, std::vector<double>> interrupted(const mpi::Comm& first, const mpi::Comm& second,
+                                                                std::array<gindex_t, Dim> cells, CgOptions opt,
+                                                                int stop_at) {
+    CgState carried;
+    std::vector<double> x_global, r_global, p_global;
+    {
+        PoissonOperator<Dim> op(first, cells);
+        const auto n = static_cast<std::size_t>(op.local_size());
+        std::vector<double> b(n), x(n, 0.0);
+        op.fill(std::span<double>(b), source<Dim>);
+        CgState state;
+        int calls = 0;
+        opt.on_iteration = [&](const CgState& s) {
+            EXPECT_EQ(s.iteration, ++calls);
+            EXPECT_EQ(s.history.size(), static_cast<std::size_t>(s.iteration) + 1);
+            return s.iteration < stop_at;
+        };
+        const auto res = cg(op, b, x, state, opt);
+        EXPECT_TRUE(res.stopped);
+        EXPECT_FALSE(res.converged);
+        EXPECT_EQ(res.iterations, stop_at);
+        carried = state;
+        x_global = gather_global(op, x);
+        r_global = gather_global(op, state.r);
+        p_global = gather_global(op, state.p);
+    }
+    PoissonOperator<Dim> op(second, cells);
+    const auto n = static_cast<std::size_t>(op.local_size());
+    std::vector<double> b(n);
+    op.fill(std::span<double>(b), source<Dim>);
+    auto x = scatter_local(op, x_global);
+    carried.r = scatter_local(op, r_global);
+    carried.p = scatter_local(op, p_global);
+    opt.on_iteration = nullptr;
+    const auto res = cg(op, b, x, carried, opt);
+    EXPECT_TRUE(res.converged);
+    EXPECT_FALSE(res.stopped);
+    return {res.history, gather_global(op, x)};
+}
+}  // namespace
+
+TEST(CgPoisson, ResumedSolveIsBitwiseTheUninterruptedOneOnAnyRankCount) {
+    const auto& w = world();
+    for (auto pre : {Preconditioner::none, Preconditioner::jacobi}) {
+        const CgOptions opt{.tol = 1e-9, .max_iter = 200, .precond = pre};
+        // Reference: uninterrupted, on the whole world.
+        std::vector<double> ref2, ref3, x2, x3;
+        {
+            PoissonOperator<2> op(w, {23, 18});
+            std::vector<double> b(static_cast<std::size_t>(op.local_size())), x(b.size(), 0.0);
+            op.fill(std::span<double>(b), source<2>);
+            ref2 = cg(op, b, x, opt).history;
+            x2 = gather_global(op, x);
+        }
+        {
+            PoissonOperator<3> op(w, {11, 9, 8});
+            std::vector<double> b(static_cast<std::size_t>(op.local_size())), x(b.size(), 0.0);
+            op.fill(std::span<double>(b), source<3>);
+            ref3 = cg(op, b, x, opt).history;
+            x3 = gather_global(op, x);
+        }
+        ASSERT_GT(ref2.size(), 20u);
+        for (int s1 = 1; s1 <= w.size(); s1 *= 2) {
+            for (int s2 = 1; s2 <= w.size(); s2 *= 2) {
+                const auto first = w.split(w.rank() / s1, w.rank());
+                const auto second = w.split(w.rank() / s2, w.rank());
+                const auto [h2, y2] = interrupted<2>(first, second, {23, 18}, opt, 13);
+                EXPECT_EQ(h2, ref2) << s1 << " -> " << s2 << " ranks";
+                EXPECT_EQ(y2, x2) << s1 << " -> " << s2 << " ranks";
+                const auto [h3, y3] = interrupted<3>(first, second, {11, 9, 8}, opt, 7);
+                EXPECT_EQ(h3, ref3) << s1 << " -> " << s2 << " ranks";
+                EXPECT_EQ(y3, x3) << s1 << " -> " << s2 << " ranks";
+            }
+        }
+    }
+}
+
+TEST(CgPoisson, OnIterationStopsAndResumeChecksTheState) {
+    PoissonOperator<2> op(world(), {20, 16});
+    const auto n = static_cast<std::size_t>(op.local_size());
+    std::vector<double> b(n), x(n, 0.0);
+    op.fill(std::span<double>(b), source<2>);
+    // A stop at the last allowed iteration is not a stop: the solve ended there anyway.
+    CgState state;
+    CgOptions opt{.tol = 1e-9, .max_iter = 5};
+    opt.on_iteration = [](const CgState& s) { return s.iteration < 5; };
+    const auto res = cg(op, b, x, state, opt);
+    EXPECT_EQ(res.iterations, 5);
+    EXPECT_FALSE(res.stopped);
+    EXPECT_FALSE(res.converged);
+    // Resuming with a larger limit goes on from iteration 5.
+    opt.max_iter = 8;
+    opt.on_iteration = nullptr;
+    const auto more = cg(op, b, x, state, opt);
+    EXPECT_EQ(more.iterations, 8);
+    EXPECT_EQ(more.history.size(), 9u);
+    EXPECT_EQ(std::vector<double>(more.history.begin(), more.history.begin() + 6), res.history);
+    // Another right-hand side, or vectors of the wrong length: refused on every rank.
+    std::vector<double> b2(b);
+    for (auto& v : b2) v *= 2;
+    try {
+        cg(op, b2, x, state, opt);
+        ADD_FAILURE() << "no error";
+    } catch (const CollectiveError& e) {
+        EXPECT_NE(std::string(e.what()).find("cg: the state to resume is for another right-hand side"),
+                  std::string::npos) << e.what();
+    }
+    state.r.pop_back();
+    EXPECT_THROW(cg(op, b, x, state, opt), CollectiveError);
+}
+
+TEST(CgPoisson, ErrorsNameTheSolversParameters) {
+    PoissonOperator<2> op(world(), {8, 8});
+    std::vector<double> b(static_cast<std::size_t>(op.local_size()), 1.0), x(b.size(), 0.0);
+    auto message = [&](const CgOptions& opt) {
+        try {
+            cg(op, b, x, opt);
+        } catch (const CollectiveError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(message({.tol = 0.0}), "cg: tol = 0 must be in (0, 1e300)");
+    EXPECT_EQ(message({.tol = 1e300}), "cg: tol = 1e+300 must be in (0, 1e300)");
+    EXPECT_EQ(message({.tol = 1e-8, .max_iter = -1}), "cg: max_iter = -1 must be >= 0");
 }

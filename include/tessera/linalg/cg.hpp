@@ -6,6 +6,10 @@
 // summed in a fixed order and the chunk sums are added exactly (ExactSum) within threads, over
 // threads and over ranks (integer MPI_SUM), then rounded once. So if the operator's apply() is
 // itself independent of the layout (a stencil is), every iterate is.
+//
+// Resumable and interruptible without knowing about checkpoints: the solve's whole state is a
+// CgState the caller owns (save it, restore it on any layout, call cg() again), and an
+// on_iteration callback lets the caller checkpoint or stop at any iteration boundary.
 #pragma once
 
 #include <algorithm>
@@ -29,18 +33,42 @@ namespace tessera::linalg {
 
 enum class Preconditioner { none, jacobi };
 
+/// Where a solve stands after `iteration` iterations: with x, everything CG needs to go on.
+/// A default-constructed state is empty (a fresh solve); cg() fills it in place. Restoring
+/// every member bit for bit (a checkpoint) and calling cg() again continues the solve with
+/// the same iterates as if it had never stopped, on any rank count: nothing here depends on
+/// the layout except the order of the local parts r and p (the operator's local order).
+struct CgState {
+    int iteration = 0;            ///< iterations done
+    double bnorm = 0;             ///< ||b||
+    double rr = 0;                ///< r . r
+    double rz = 0;                ///< r . z (z = M^-1 r; equal to rr without a preconditioner)
+    std::vector<double> history;  ///< ||r_k|| / ||b|| for k = 0 .. iteration
+    StreamedVector<double> r, p;  ///< residual and search direction (local parts)
+
+    /// Local: whether the state holds a started solve (cg() then resumes from it).
+    bool started() const noexcept { return !history.empty(); }
+};
+
 struct CgOptions {
-    double tol = 1e-8;        ///< stop when ||r_k|| <= tol * ||b|| (2-norms); must be > 0
-    int max_iter = 1000;      ///< iteration limit (>= 0)
+    double tol = 1e-8;        ///< stop when ||r_k|| <= tol * ||b|| (2-norms); in (0, 1e300)
+    int max_iter = 1000;      ///< iteration limit (>= 0), counted from the start of the solve
     Preconditioner precond = Preconditioner::none;
     /// Called on every rank after each iteration with (iteration, ||r|| / ||b||); local, so it
     /// must not communicate (progress reports, logging). Empty: nothing is called.
     std::function<void(int, double)> monitor = nullptr;
+    /// Called on every rank after each iteration (after `monitor`), at the same iteration on
+    /// every rank, with the state at that iteration boundary (x is the caller's vector, up to
+    /// date). It may communicate over op.comm() (checkpoints, stop agreements) and returns
+    /// whether to go on: false on any rank must be false on every rank; cg() then returns
+    /// with `stopped` set and the state ready to resume. Empty: nothing is called.
+    std::function<bool(const CgState&)> on_iteration = nullptr;
 };
 
 struct CgResult {
-    int iterations = 0;
+    int iterations = 0;            ///< iterations done in all, including those before a resume
     bool converged = false;
+    bool stopped = false;          ///< on_iteration() returned false before convergence
     double relative_residual = 0;  ///< ||r|| / ||b|| at the end (recursive residual)
     /// ||r_k|| / ||b|| for k = 0 .. iterations (entry 0 is the initial guess's).
     std::vector<double> history;
@@ -96,68 +124,105 @@ double apply_and_dot(Op& op, std::span<const double> x, std::span<double> y, con
     }
 }
 
-/// Collective over op.comm(): solves A x = b by (preconditioned) conjugate gradients from the
-/// initial guess in x. Stops when ||r_k|| <= tol ||b||, or after max_iter iterations
-/// (converged = false; not an error). b == 0 gives x = 0 at once.
-/// Throws CollectiveError (exit 2) on every rank when tol <= 0 or max_iter < 0, when local
-/// lengths differ from op.local_size(), when the Jacobi diagonal is not positive, and when a
-/// search direction has p^T A p <= 0 (negative curvature: A is not positive definite).
+/// Collective over op.comm(): solves A x = b by (preconditioned) conjugate gradients.
+/// `state` empty (not started()): from the initial guess in x, filling `state` as it goes.
+/// `state` started: resumes it, with x as it was at state.iteration (e.g. both restored from
+/// a checkpoint); the iterates are then bitwise those of a solve that never stopped, because
+/// r is taken as stored, not recomputed from b - A x. Stops when ||r_k|| <= tol ||b||, after
+/// max_iter iterations in all (converged = false; not an error), or when
+/// options.on_iteration returns false (stopped = true if neither of those held). b == 0 gives x = 0 at once.
+/// Throws CollectiveError (exit 2) on every rank, naming the parameter ("cg: tol = 0 must be
+/// in (0, 1e300)"), when tol or max_iter is out of range, when local lengths differ from
+/// op.local_size(), when a resumed state does not fit (lengths, history, ||b|| of another b),
+/// when the Jacobi diagonal is not positive, and when a search direction has p^T A p <= 0
+/// (negative curvature: A is not positive definite).
 template <CgOperator Op>
-CgResult cg(Op& op, std::span<const double> b, std::span<double> x, const CgOptions& options = {}) {
+CgResult cg(Op& op, std::span<const double> b, std::span<double> x, CgState& state, const CgOptions& options = {}) {
     const mpi::Comm& comm = op.comm();
     const index_t n = op.local_size(), chunk = op.chunk();
     TESSERA_CHECK_ALL(comm, options.tol > 0 && options.tol < 1e300,
-                      "--tol: " << options.tol << " must be positive");
-    TESSERA_CHECK_ALL(comm, options.max_iter >= 0, "--max-iter: " << options.max_iter << " must be >= 0");
+                      "cg: tol = " << options.tol << " must be in (0, 1e300)");
+    TESSERA_CHECK_ALL(comm, options.max_iter >= 0, "cg: max_iter = " << options.max_iter << " must be >= 0");
     TESSERA_CHECK_ALL(comm, static_cast<index_t>(b.size()) == n && static_cast<index_t>(x.size()) == n,
                       "cg: local vectors of length " << b.size() << " and " << x.size()
                                                      << " for an operator of local size " << n);
     ScopedTimer timer("linalg.cg");
     const auto sz = static_cast<std::size_t>(n);
-    StreamedVector<double> r(sz), p(sz), ap(sz);  // huge pages: memory/bandwidth bound loops
     std::vector<double> dinv;
     if (options.precond == Preconditioner::jacobi) {
         std::vector<double> diag(sz);
         op.diagonal(diag);
         dinv = detail::inverse_diagonal(comm, diag);
     }
-    CgResult result;
     const double bnorm = norm2(comm, b, chunk);
-    if (bnorm == 0.0) {
-        std::fill(x.begin(), x.end(), 0.0);
-        result.converged = true;
-        result.history.push_back(0.0);
-        return result;
+    StreamedVector<double> ap(sz);  // huge pages: memory/bandwidth bound loops
+    auto& r = state.r;
+    auto& p = state.p;
+    if (state.started()) {
+        // ||b|| is reproducible, so the same b gives the same bits on any layout.
+        TESSERA_CHECK_ALL(comm, (bnorm == 0.0 || (r.size() == sz && p.size() == sz)) && state.iteration >= 0 &&
+                                    state.history.size() == static_cast<std::size_t>(state.iteration) + 1,
+                          "cg: the state to resume has r, p of length " << r.size() << ", " << p.size()
+                              << " and " << state.history.size() << " residuals at iteration " << state.iteration
+                              << ", for an operator of local size " << n);
+        TESSERA_CHECK_ALL(comm, state.bnorm == bnorm,
+                          "cg: the state to resume is for another right-hand side (||b|| = "
+                              << state.bnorm << ", here " << bnorm << ")");
+    } else {
+        state = CgState{};
+        state.bnorm = bnorm;
+        if (bnorm == 0.0) {
+            std::fill(x.begin(), x.end(), 0.0);
+            state.history.push_back(0.0);
+        } else {
+            r.assign(sz, 0.0);
+            p.assign(sz, 0.0);
+            op.apply(x, ap);
+            detail::cg_residual(b, ap, r);
+            detail::cg_norms(comm, r, dinv, chunk, state.rr, state.rz);
+            state.history.push_back(std::sqrt(state.rr) / bnorm);
+            detail::cg_direction(0.0, r, dinv, p);
+        }
     }
-    op.apply(x, ap);
-    detail::cg_residual(b, ap, r);
-    double rr = 0, rz = 0;
-    detail::cg_norms(comm, r, dinv, chunk, rr, rz);
-    result.history.push_back(std::sqrt(rr) / bnorm);
-    detail::cg_direction(0.0, r, dinv, p);
-    int k = 0;
-    while (std::sqrt(rr) > options.tol * bnorm && k < options.max_iter) {
+    CgResult result;
+    int& k = state.iteration;
+    while (bnorm != 0.0 && std::sqrt(state.rr) > options.tol * bnorm && k < options.max_iter) {
         const double pap = apply_and_dot(op, p, ap, comm, chunk);
         if (!(pap > 0.0)) detail::throw_not_spd(pap, k + 1);
-        const double alpha = rz / pap;
+        const double alpha = state.rz / pap;
         std::array<ExactSum, 2> acc;  // r.r and r.z
         detail::cg_update(alpha, p, ap, x, r, dinv, chunk, acc[0], acc[1]);
         {
             ScopedTimer t("linalg.cg.allreduce");
             ExactSum::allreduce(comm, std::span<ExactSum>(acc.data(), dinv.empty() ? 1 : 2));
         }
-        const double rz_old = rz;
-        rr = acc[0].round();
-        rz = dinv.empty() ? rr : acc[1].round();
+        const double rz_old = state.rz;
+        state.rr = acc[0].round();
+        state.rz = dinv.empty() ? state.rr : acc[1].round();
         ++k;
-        result.history.push_back(std::sqrt(rr) / bnorm);
-        if (options.monitor) options.monitor(k, result.history.back());
-        detail::cg_direction(rz / rz_old, r, dinv, p);
+        state.history.push_back(std::sqrt(state.rr) / bnorm);
+        detail::cg_direction(state.rz / rz_old, r, dinv, p);
+        // The state is now a whole iteration boundary: what on_iteration sees (and may save)
+        // resumes exactly here.
+        if (options.monitor) options.monitor(k, state.history.back());
+        if (options.on_iteration && !options.on_iteration(state)) {
+            result.stopped = std::sqrt(state.rr) > options.tol * bnorm && k < options.max_iter;
+            break;
+        }
     }
     result.iterations = k;
-    result.relative_residual = result.history.back();
-    result.converged = std::sqrt(rr) <= options.tol * bnorm;
+    result.history = state.history;
+    result.relative_residual = state.history.back();
+    result.converged = std::sqrt(state.rr) <= options.tol * bnorm;
     return result;
+}
+
+/// Collective over op.comm(): a fresh solve from the initial guess in x (the state is
+/// internal). As cg(op, b, x, state, options) otherwise.
+template <CgOperator Op>
+CgResult cg(Op& op, std::span<const double> b, std::span<double> x, const CgOptions& options = {}) {
+    CgState state;
+    return cg(op, b, x, state, options);
 }
 
 }  // namespace tessera::linalg

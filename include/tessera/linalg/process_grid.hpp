@@ -19,7 +19,7 @@ std::array<int, 2> near_square_grid(int ranks);
 class ProcessGrid2D {
 public:
     /// Collective over `comm`. `procs` = {P, Q}; {0, 0} picks near_square_grid(comm.size()).
-    /// Throws CollectiveError (exit 2) naming --procs when P * Q != comm.size() or P or Q < 1.
+    /// Throws CollectiveError (exit 2) naming the parameter ("ProcessGrid2D: procs: ...") when P * Q != comm.size() or P or Q < 1.
     explicit ProcessGrid2D(const mpi::Comm& comm, std::array<int, 2> procs = {0, 0});
 
     ProcessGrid2D(ProcessGrid2D&&) noexcept = default;

@@ -38,7 +38,7 @@ int run_ep(tessera::Runtime& runtime, const tessera::run::AppOptions& options, c
         result.tally.sx = meta.values[0];
         result.tally.sy = meta.values[1];
     };
-    tessera::run::TimeLoop loop(world, schedule(options, cfg, steps, "waves"), sim,
+    tessera::run::TimeLoop loop(world, schedule(runtime, options, cfg, steps, "waves"), sim,
                                 options.common().output / "checkpoints");
 
     // 3. Restart or a fresh start; then the output directory.

@@ -57,7 +57,7 @@ int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options
         run.abs_magnetization.assign(meta.values.begin() + static_cast<std::ptrdiff_t>(measured), meta.values.end());
     };
     sim.state_bytes = 8.0 * static_cast<double>(lattice.sites()) + 16.0 * cfg.sweeps;
-    tessera::run::TimeLoop loop(world, schedule(options, cfg, total, "sweeps"), sim,
+    tessera::run::TimeLoop loop(world, schedule(runtime, options, cfg, total, "sweeps"), sim,
                                 options.common().output / "checkpoints");
 
     // 3. Restart or a fresh start; then the output directory.

@@ -1,5 +1,7 @@
 // tessera-mc's time loop: the checkpoint options, compatibility keys, block-result checkpoints
 // and the start and stop of a run, shared by every subcommand.
+#include <cmath>
+
 #include "mc.hpp"
 
 namespace mc {
@@ -32,8 +34,16 @@ void add_loop_options(CLI::App& sub, Config& cfg, const std::string& step) {
                "written). See docs/mc.md.");
 }
 
-tessera::run::LoopSchedule schedule(const tessera::run::AppOptions& options, const Config& cfg, gindex_t steps,
-                                    const std::string& unit) {
+tessera::run::LoopSchedule schedule(const tessera::Runtime& runtime, const tessera::run::AppOptions& options,
+                                    const Config& cfg, gindex_t steps, const std::string& unit) {
+    const auto& world = runtime.world();
+    // CLI11's number checks let nan and inf through; none of these may be either.
+    for (const auto& [option, v] : {std::pair<const char*, double>{"--checkpoint-interval", cfg.checkpoint_interval},
+                                    {"--max-wall-time", cfg.max_wall_time}, {"--watchdog", cfg.watchdog}})
+        TESSERA_CHECK_ALL(world, std::isfinite(v), option << ": must be a finite number, got " << v);
+    TESSERA_CHECK_ALL(world, !options.common().benchmark || (cfg.restart.empty() && cfg.checkpoint_every == 0 &&
+                                                             cfg.checkpoint_interval == 0 && cfg.max_wall_time == 0),
+                      "--benchmark runs without --restart, --checkpoint-* and --max-wall-time");
     tessera::run::LoopSchedule s;
     s.steps = steps;
     s.checkpoint_every = cfg.checkpoint_every;
@@ -93,9 +103,6 @@ void start(const tessera::Runtime& runtime, const tessera::run::AppOptions& opti
            tessera::run::TimeLoop& loop) {
     const auto& world = runtime.world();
     const auto& common = options.common();
-    TESSERA_CHECK_ALL(world, !common.benchmark || (cfg.restart.empty() && cfg.checkpoint_every == 0 &&
-                                                   cfg.checkpoint_interval == 0 && cfg.max_wall_time == 0),
-                      "--benchmark runs without --restart, --checkpoint-* and --max-wall-time");
     const tessera::run::OptionNames names{{"restart ", "--restart "}};
     tessera::run::translating_errors(names, [&] { loop.restart(cfg.restart); });
     if (!cfg.restart.empty() && !loop.restarted_from())
@@ -109,7 +116,7 @@ void start(const tessera::Runtime& runtime, const tessera::run::AppOptions& opti
 
 int stopped(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const tessera::run::TimeLoop& loop,
             const std::string& subcommand) {
-    tessera::log::info("stopped after ", loop.step(), " ", options.app(), " steps; continue with --restart auto");
+    tessera::log::info(subcommand, ": stopped at step ", loop.step(), "; continue with --restart auto");
     auto summary = tessera::run::make_summary(runtime, options);
     loop.add_to_summary(summary);
     summary["subcommand"] = subcommand;

@@ -40,9 +40,11 @@ inline constexpr tessera::gindex_t wave_size = 64;
 /// Registers --checkpoint-every, --checkpoint-interval, --keep-checkpoints, --restart,
 /// --max-wall-time and --watchdog on `sub`; `step` says what a step is ("sweeps").
 void add_loop_options(CLI::App& sub, Config& cfg, const std::string& step);
-/// Local: the loop's schedule: `steps` steps called `unit`.
-tessera::run::LoopSchedule schedule(const tessera::run::AppOptions& options, const Config& cfg,
-                                    tessera::gindex_t steps, const std::string& unit);
+/// Collective over runtime.world(): checks the loop options (finite; --benchmark refuses the
+/// checkpoint options: CollectiveError, exit 2) and returns the schedule of `steps` steps
+/// called `unit`.
+tessera::run::LoopSchedule schedule(const tessera::Runtime& runtime, const tessera::run::AppOptions& options,
+                                    const Config& cfg, tessera::gindex_t steps, const std::string& unit);
 /// Local: what a checkpoint must match: the subcommand, the seed and `keys` (everything else
 /// that changes the answer), and the resolved configuration; save and load are the caller's.
 tessera::run::Simulation simulation(const tessera::run::AppOptions& options, const Config& cfg,
@@ -54,8 +56,8 @@ tessera::run::Simulation block_simulation(const tessera::run::AppOptions& option
                                           tessera::montecarlo::BlockResults& results);
 /// Local: waves of wave_size, each followed by one loop.advance().
 tessera::montecarlo::Waves waves(tessera::run::TimeLoop& loop);
-/// Collective: refuses checkpoint options with --benchmark, restarts `loop` from --restart
-/// (errors name --restart), then prepares the output directory and the checkpoint folder.
+/// Collective: restarts `loop` from --restart (errors name --restart), then prepares the
+/// output directory and the checkpoint folder.
 /// Bad input (exit 2) leaves nothing written.
 void start(const tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg,
            tessera::run::TimeLoop& loop);

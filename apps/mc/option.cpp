@@ -33,7 +33,7 @@ int run_option(tessera::Runtime& runtime, const tessera::run::AppOptions& option
                               {"spot", cfg.spot},         {"strike", cfg.strike},         {"rate", cfg.rate},
                               {"volatility", cfg.volatility}, {"maturity", cfg.maturity}, {"monitoring", cfg.monitoring},
                               {"antithetic", cfg.antithetic}};
-    tessera::run::TimeLoop loop(world, schedule(options, cfg, steps, "waves"),
+    tessera::run::TimeLoop loop(world, schedule(runtime, options, cfg, steps, "waves"),
                                 block_simulation(options, cfg, "option", keys, results),
                                 options.common().output / "checkpoints");
 

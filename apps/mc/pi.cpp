@@ -16,7 +16,7 @@ int run_pi(tessera::Runtime& runtime, const tessera::run::AppOptions& options, c
     // 2. State (every block's moments so far) and the loop: a step is a wave of blocks.
     auto results = tm::pi_start(cfg.samples);
     const auto steps = (results.plan.blocks() + wave_size - 1) / wave_size;
-    tessera::run::TimeLoop loop(world, schedule(options, cfg, steps, "waves"),
+    tessera::run::TimeLoop loop(world, schedule(runtime, options, cfg, steps, "waves"),
                                 block_simulation(options, cfg, "pi", {{"samples", cfg.samples}}, results),
                                 options.common().output / "checkpoints");
 

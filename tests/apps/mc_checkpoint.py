@@ -1,11 +1,11 @@
 """tessera-mc checkpoint/restart under real failures: kill -9 of one rank in the middle of
 `ising` and `pi`, SIGUSR1 and --max-wall-time stops of every subcommand, each then continued with
---restart auto on another rank count; the final estimates, standard errors, convergence tables
+--restart auto on another rank count (and SIGTERM to the ranks for ising); the final estimates, standard errors, convergence tables
 and (ising) lattice fingerprint must be bitwise those of an uninterrupted run. A restart with a
 changed compatibility key is refused naming it.
 
 usage: mc_checkpoint.py MC MPIEXEC CASE   (CASE: kill9_ising, kill9_pi, stop_ising, stop_pi,
-stop_option, stop_ep, changed_key)
+stop_option, stop_ep, sigterm_ranks, changed_key)
 """
 import json
 import os
@@ -130,6 +130,26 @@ elif case.startswith("stop_"):
            f"--max-wall-time: completed false at step {s['step']} of {s['steps']} after {s['wall_seconds']:.2f} s")
     run(1, args + ["--restart", "auto"], "wall")
     same_bits("wall", "ref", keys, "--max-wall-time on 2 ranks, --restart auto on 1")
+
+elif case == "sigterm_ranks":
+    # SIGTERM straight to every rank, as Slurm does at a time limit.
+    args, every, keys = PROBLEMS["ising"]
+    args = args + ["--checkpoint-every", str(every)]
+    run(1, args, "ref")
+    proc = subprocess.Popen(command(2, args, "run"), env=dict(env, **SLEEP), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    wait_for(proc, lambda: os.path.exists(chk("run", every)), "the first checkpoint")
+    ranks = children(proc.pid)
+    expect(len(ranks) == 2, "2 ranks running")
+    for pid in ranks:
+        os.kill(pid, signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    expect(proc.returncode == 0, f"exit 0 after SIGTERM (got {proc.returncode}) {err[-400:]}")
+    s = summary("run")
+    expect(s["completed"] is False and s["stop_reason"] == "SIGTERM" and s["step"] < s["steps"],
+           f"SIGTERM: completed false at step {s['step']} of {s['steps']}")
+    run(4, args + ["--restart", "auto"], "run")
+    same_bits("run", "ref", keys, "SIGTERM on 2 ranks, --restart auto on 4")
 
 elif case == "changed_key":
     for sub, flag, value, key in [("ising", "--temperature", "2.5", "temperature"), ("pi", "--samples", "5000000", "samples"),

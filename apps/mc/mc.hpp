@@ -67,8 +67,9 @@ int stopped(tessera::Runtime& runtime, const tessera::run::AppOptions& options, 
             const std::string& subcommand);
 
 /// Collective over runtime.world(): each subcommand checks its input (CollectiveError, exit 2,
-/// naming the option), prepares the output directory, runs, reports and writes summary.json.
-/// Returns 0 when its self-check passes, 1 otherwise.
+/// naming the option), restarts from --restart or starts afresh, prepares the output directory,
+/// runs through one run::TimeLoop, reports and writes summary.json. Returns 0 when its
+/// self-check passes or it stopped after a checkpoint (signal, --max-wall-time), 1 otherwise.
 int run_pi(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
 int run_option(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
 int run_ep(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);

@@ -50,6 +50,7 @@ tessera::run::LoopSchedule schedule(const tessera::Runtime& runtime, const tesse
     s.checkpoint_interval = cfg.checkpoint_interval;
     s.keep_checkpoints = cfg.keep_checkpoints;
     s.max_wall_time = cfg.max_wall_time;
+    s.clock_start = MPI_Wtime() - runtime.elapsed();  // the job's clock: from MPI start-up on
     s.watchdog = cfg.watchdog;
     s.catch_signals = !options.common().benchmark;
     s.unit = unit;

@@ -1,5 +1,5 @@
 // tessera-mc ising: 2D Ising model, checkerboard Metropolis on a grid decomposition, compared
-// with Onsager's exact results.
+// with Onsager's exact results; resumable sweep by sweep.
 #include <cmath>
 
 #include <tessera/montecarlo/ising.hpp>
@@ -11,6 +11,7 @@ namespace mc {
 int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg) {
     namespace tm = tessera::montecarlo;
     const auto& world = runtime.world();
+    // 1. Input (the lattice checks the rest and names its parameters; they map to options).
     TESSERA_CHECK_ALL(world, cfg.cells.size() == 2, "--cells needs two values (NX NY), got " << cfg.cells.size());
     TESSERA_CHECK_ALL(world, cfg.procs.size() == 2, "--procs needs two values (PX PY), got " << cfg.procs.size());
     TESSERA_CHECK_ALL(world, cfg.sweeps > 0, "--sweeps must be positive, got " << cfg.sweeps);
@@ -20,21 +21,59 @@ int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options
     const std::array<tessera::gindex_t, 2> cells{cfg.cells[0], cfg.cells[1]};
     tessera::check_node_memory(world, 8.0 * static_cast<double>(cells[0]) * static_cast<double>(cells[1]) / world.size(),
                                "--cells " + std::to_string(cells[0]) + " " + std::to_string(cells[1]) + " (the lattice)");
-    tm::IsingLattice lattice(world, cells, cfg.temperature, cfg.seed, {cfg.procs[0], cfg.procs[1]});
-    tessera::run::prepare_output_dir(world, options.common().output, options.common().overwrite);
+    const tessera::run::OptionNames names{{"IsingLattice: cells", "--cells"},
+                                          {"IsingLattice: temperature", "--temperature"}};
+    tm::IsingLattice lattice = tessera::run::translating_errors(names, [&] {
+        return tm::IsingLattice(world, cells, cfg.temperature, cfg.seed, {cfg.procs[0], cfg.procs[1]});
+    });
     const auto& procs = lattice.decomp().procs();
     tessera::log::info("lattice ", cells[0], " x ", cells[1], " on a ", procs[0], " x ", procs[1],
                        " process grid, T = ", cfg.temperature, " (Tc = ", tm::onsager_critical_temperature(), ")");
 
-    tessera::run::Progress progress("ising", cfg.thermalize + cfg.sweeps, "sweeps");
+    // 2. State (the lattice, its sweep count and the measurements so far) and the loop: a step
+    //    is a sweep.
+    tm::IsingRun run;
+    const int total = cfg.thermalize + cfg.sweeps;
+    auto sim = simulation(options, cfg, "ising",
+                          {{"cells", cfg.cells}, {"temperature", cfg.temperature}, {"sweeps", cfg.sweeps},
+                           {"thermalize", cfg.thermalize}, {"batches", cfg.batches}});
+    sim.save = [&](tessera::io::CheckpointData& data, tessera::io::CheckpointMeta& meta) {
+        data.add<2>("spins", lattice.spins());  // +-1: exact in double
+        meta.cells = {cells[0], cells[1]};
+        meta.counters = {run.sweeps};
+        meta.values = run.energy;
+        meta.values.insert(meta.values.end(), run.abs_magnetization.begin(), run.abs_magnetization.end());
+    };
+    sim.load = [&](tessera::io::CheckpointReader& reader) {
+        const auto& meta = reader.meta();
+        const auto measured = static_cast<std::size_t>(std::max<tessera::gindex_t>(0, meta.step - cfg.thermalize));
+        if (meta.counters != std::vector<long long>{meta.step} || meta.values.size() != 2 * measured)
+            throw std::runtime_error("restart " + reader.path().string() + ": sweep " + std::to_string(meta.step) +
+                                     " needs " + std::to_string(measured) + " measurements of energy and |M|");
+        reader.read<2>("spins", lattice.spins());
+        lattice.restore(static_cast<std::uint32_t>(meta.step));
+        run.sweeps = meta.step;
+        run.energy.assign(meta.values.begin(), meta.values.begin() + static_cast<std::ptrdiff_t>(measured));
+        run.abs_magnetization.assign(meta.values.begin() + static_cast<std::ptrdiff_t>(measured), meta.values.end());
+    };
+    sim.state_bytes = 8.0 * static_cast<double>(lattice.sites()) + 16.0 * cfg.sweeps;
+    tessera::run::TimeLoop loop(world, schedule(runtime, options, cfg, total, "sweeps"), sim,
+                                options.common().output / "checkpoints");
+
+    // 3. Restart or a fresh start; then the output directory.
+    start(runtime, options, cfg, loop);
+    const auto first_sweep = run.sweeps;
+
+    // 4. The sweeps.
     const double t0 = MPI_Wtime();
-    const auto run = [&] {
+    {
         tessera::ScopedTimer timer("mc.ising");
-        return tm::run_ising(lattice, cfg.thermalize, cfg.sweeps, [&](tessera::gindex_t done) { progress.update(done); });
-    }();
-    progress.finish();
+        tm::continue_ising(lattice, cfg.thermalize, cfg.sweeps, run, [&] { return loop.advance(); });
+    }
+    if (loop.stopped()) return stopped(runtime, options, loop, "ising");
     const double seconds = tessera::mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX);
 
+    // 5. Report.
     const auto est = tm::ising_estimates(run.energy, run.abs_magnetization, lattice.sites(),
                                          cfg.temperature, cfg.batches);
     const double e_exact = tm::onsager_energy(cfg.temperature);
@@ -43,7 +82,7 @@ int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options
     print_estimate("|magnetization| per site", est.abs_magnetization, m_exact);
     print_estimate("specific heat per site", est.specific_heat, std::nullopt);
     print_estimate("susceptibility per site", est.susceptibility, std::nullopt);
-    const double updates = static_cast<double>(lattice.sites()) * (cfg.thermalize + cfg.sweeps);
+    const double updates = static_cast<double>(lattice.sites()) * static_cast<double>(total - first_sweep);
     const double rate = updates / seconds;
     tessera::log::info("rate: ", rate, " site updates/s (", seconds, " s)");
 
@@ -70,7 +109,7 @@ int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options
     fields["critical_temperature"] = tm::onsager_critical_temperature();
     fields["rate"] = {{"value", rate}, {"unit", "site-updates/s"}};
     fields["subcommand"] = "ising";
-    return finish(runtime, options, fields, passed, verdict);
+    return finish(runtime, options, loop, fields, passed, verdict);
 }
 
 }  // namespace mc

@@ -5,6 +5,7 @@
 //               mpirun -np 2 tessera-mc ep --class A
 //               mpirun -np 4 tessera-mc ising --cells 128 128 --temperature 1.5
 //               tessera-mc --config data/mc/option.toml
+//               mpirun -np 4 tessera-mc pi --samples 10000000000 --checkpoint-interval 600 --restart auto
 #include "mc.hpp"
 
 namespace {
@@ -18,6 +19,7 @@ void add_options(tessera::run::AppOptions& options, mc::Config& cfg) {
 
     auto* pi = app.add_subcommand("pi", "Quarter-disc estimate of pi")->fallthrough();
     pi->add_option("--samples", cfg.samples, "Number of samples");
+    mc::add_loop_options(*pi, cfg, "waves (of " + std::to_string(mc::wave_size) + " blocks of samples)");
 
     auto* opt = app.add_subcommand("option", "European or Asian option under Black-Scholes")->fallthrough();
     opt->add_option("--samples", cfg.samples, "Number of paths (antithetic pairs with --antithetic)");
@@ -31,9 +33,11 @@ void add_options(tessera::run::AppOptions& options, mc::Config& cfg) {
     opt->add_option("--maturity", cfg.maturity, "Maturity T in years");
     opt->add_option("--monitoring", cfg.monitoring, "Asian: number of equally spaced averaging dates");
     opt->add_flag("--antithetic", cfg.antithetic, "Antithetic variates (pair each path with its mirror)");
+    mc::add_loop_options(*opt, cfg, "waves (of " + std::to_string(mc::wave_size) + " blocks of paths)");
 
     auto* ep = app.add_subcommand("ep", "NAS Parallel Benchmarks EP kernel, verified")->fallthrough();
     ep->add_option("--class", cfg.ep_class, "Problem class: S, W, A, B, C or D");
+    mc::add_loop_options(*ep, cfg, "waves (of " + std::to_string(mc::wave_size) + " batches of 2^16 pairs)");
 
     auto* ising = app.add_subcommand("ising", "2D Ising model, checkerboard Metropolis")->fallthrough();
     ising->add_option("--cells", cfg.cells, "Lattice size NX NY (even)")->expected(2);
@@ -42,20 +46,22 @@ void add_options(tessera::run::AppOptions& options, mc::Config& cfg) {
     ising->add_option("--sweeps", cfg.sweeps, "Measured sweeps");
     ising->add_option("--thermalize", cfg.thermalize, "Sweeps discarded before measuring");
     ising->add_option("--batches", cfg.batches, "Batches for the batch-means errors");
+    mc::add_loop_options(*ising, cfg, "sweeps");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    tessera::Runtime runtime(argc, argv);
+    tessera::Runtime runtime(argc, argv);                  // 1. MPI + OpenMP
     return tessera::run_guarded(runtime, [&] {
         tessera::run::AppOptions options("mc", "Monte Carlo with reproducible parallel random numbers");
         mc::Config cfg;
         add_options(options, cfg);
-        options.parse(runtime.world(), argc, argv);
+        options.parse(runtime.world(), argc, argv);         // 2. same argv on all ranks
         const auto& app = options.cli();
         tessera::log::info("tessera-mc ", tessera::version(), "\n", options.resolved_toml());
         tessera::log::info(runtime.layout_report());
+        // 3. check, restart or start, run wave by wave (or sweep by sweep), 4. report
         if (app.got_subcommand("pi")) return mc::run_pi(runtime, options, cfg);
         if (app.got_subcommand("option")) return mc::run_option(runtime, options, cfg);
         if (app.got_subcommand("ep")) return mc::run_ep(runtime, options, cfg);

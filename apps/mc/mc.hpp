@@ -26,11 +26,50 @@ struct Config {
     std::vector<int> procs{0, 0};
     double temperature = 1.5;
     int sweeps = 2000, thermalize = 500, batches = 20;
+    // checkpoints and stops (every subcommand; a step is a sweep or a wave)
+    tessera::gindex_t checkpoint_every = 0;
+    double checkpoint_interval = 0;
+    int keep_checkpoints = 2;
+    std::string restart;
+    double max_wall_time = 0, watchdog = 0;
 };
 
+/// Blocks (pi, option) or batches (ep) per wave: one time-loop step, the same on every layout.
+inline constexpr tessera::gindex_t wave_size = 64;
+
+/// Registers --checkpoint-every, --checkpoint-interval, --keep-checkpoints, --restart,
+/// --max-wall-time and --watchdog on `sub`; `step` says what a step is ("sweeps").
+void add_loop_options(CLI::App& sub, Config& cfg, const std::string& step);
+/// Collective over runtime.world(): checks the loop options (finite; --benchmark refuses the
+/// checkpoint options: CollectiveError, exit 2) and returns the schedule of `steps` steps
+/// called `unit`.
+tessera::run::LoopSchedule schedule(const tessera::Runtime& runtime, const tessera::run::AppOptions& options,
+                                    const Config& cfg, tessera::gindex_t steps, const std::string& unit);
+/// Local: what a checkpoint must match: the subcommand, the seed and `keys` (everything else
+/// that changes the answer), and the resolved configuration; save and load are the caller's.
+tessera::run::Simulation simulation(const tessera::run::AppOptions& options, const Config& cfg,
+                                    const std::string& subcommand, nlohmann::json keys);
+/// Local: a pi or option run whose state is `results`: save writes every block's moments so
+/// far to meta.values, load restores them (checked against the step).
+tessera::run::Simulation block_simulation(const tessera::run::AppOptions& options, const Config& cfg,
+                                          const std::string& subcommand, nlohmann::json keys,
+                                          tessera::montecarlo::BlockResults& results);
+/// Local: waves of wave_size, each followed by one loop.advance().
+tessera::montecarlo::Waves waves(tessera::run::TimeLoop& loop);
+/// Collective: restarts `loop` from --restart (errors name --restart), then prepares the
+/// output directory and the checkpoint folder.
+/// Bad input (exit 2) leaves nothing written.
+void start(const tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg,
+           tessera::run::TimeLoop& loop);
+/// Collective: a run stopped by a signal or --max-wall-time (after its checkpoint): writes
+/// summary.json ("completed": false, "stop_reason") and returns 0.
+int stopped(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const tessera::run::TimeLoop& loop,
+            const std::string& subcommand);
+
 /// Collective over runtime.world(): each subcommand checks its input (CollectiveError, exit 2,
-/// naming the option), prepares the output directory, runs, reports and writes summary.json.
-/// Returns 0 when its self-check passes, 1 otherwise.
+/// naming the option), restarts from --restart or starts afresh, prepares the output directory,
+/// runs through one run::TimeLoop, reports and writes summary.json. Returns 0 when its
+/// self-check passes or it stopped after a checkpoint (signal, --max-wall-time), 1 otherwise.
 int run_pi(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
 int run_option(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
 int run_ep(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
@@ -51,8 +90,9 @@ nlohmann::json estimate_json(const tessera::montecarlo::Estimate& e, std::option
 /// Local: the convergence table as [{"samples", "estimate", "stderr"}, ...].
 nlohmann::json convergence_json(const std::vector<tessera::montecarlo::ConvergenceRow>& rows);
 /// Collective: prints the verdict and the timer table, writes <output>/summary.json from
-/// make_summary() plus `fields` and "check", and returns the exit code (0 passed, 1 failed).
-int finish(tessera::Runtime& runtime, const tessera::run::AppOptions& options, nlohmann::json fields,
-           bool passed, const std::string& verdict);
+/// make_summary(), the loop's record, `fields` and "check", and returns the exit code (0
+/// passed, 1 failed).
+int finish(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const tessera::run::TimeLoop& loop,
+           nlohmann::json fields, bool passed, const std::string& verdict);
 
 }  // namespace mc

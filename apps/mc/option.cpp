@@ -1,4 +1,5 @@
-// tessera-mc option: European and arithmetic-average Asian options under Black-Scholes.
+// tessera-mc option: European and arithmetic-average Asian options under Black-Scholes,
+// resumable wave by wave.
 #include <tessera/montecarlo/pricing.hpp>
 
 #include "mc.hpp"
@@ -8,6 +9,7 @@ namespace mc {
 int run_option(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg) {
     namespace tm = tessera::montecarlo;
     const auto& world = runtime.world();
+    // 1. Input: the library checks the model and names its parameters; they map to options.
     tm::OptionSpec spec;
     spec.style = cfg.style == "asian" ? tm::OptionStyle::asian : tm::OptionStyle::european;
     spec.payoff = cfg.payoff == "put" ? tm::Payoff::put : tm::Payoff::call;
@@ -19,19 +21,37 @@ int run_option(tessera::Runtime& runtime, const tessera::run::AppOptions& option
     spec.monitoring = cfg.monitoring;
     spec.antithetic = cfg.antithetic;
     TESSERA_CHECK_ALL(world, cfg.samples > 0, "--samples must be positive, got " << cfg.samples);
-    tessera::collective_call(world, [&] { spec.validate(); });
-    tessera::run::prepare_output_dir(world, options.common().output, options.common().overwrite);
+    const tessera::run::OptionNames names{{"OptionSpec: spot", "--spot"},           {"OptionSpec: strike", "--strike"},
+                                          {"OptionSpec: rate", "--rate"},           {"OptionSpec: volatility", "--volatility"},
+                                          {"OptionSpec: maturity", "--maturity"}, {"OptionSpec: monitoring", "--monitoring"}};
+    tessera::run::translating_errors(names, [&] { tessera::collective_call(world, [&] { spec.validate(); }); });
 
+    // 2. State (every block's moments so far) and the loop: a step is a wave of blocks.
+    auto results = tm::option_start(cfg.samples);
+    const auto steps = (results.plan.blocks() + wave_size - 1) / wave_size;
+    const nlohmann::json keys{{"samples", cfg.samples},   {"style", cfg.style},           {"payoff", cfg.payoff},
+                              {"spot", cfg.spot},         {"strike", cfg.strike},         {"rate", cfg.rate},
+                              {"volatility", cfg.volatility}, {"maturity", cfg.maturity}, {"monitoring", cfg.monitoring},
+                              {"antithetic", cfg.antithetic}};
+    tessera::run::TimeLoop loop(world, schedule(runtime, options, cfg, steps, "waves"),
+                                block_simulation(options, cfg, "option", keys, results),
+                                options.common().output / "checkpoints");
+
+    // 3. Restart or a fresh start; then the output directory.
+    start(runtime, options, cfg, loop);
+    const auto first_sample = std::min(cfg.samples, results.plan.begin(results.done()));
+
+    // 4. The paths, wave by wave.
     const bool asian = spec.style == tm::OptionStyle::asian;
-    tessera::run::Progress progress("option", tm::BlockPlan::for_samples(cfg.samples).blocks(), "blocks");
     const double t0 = MPI_Wtime();
-    const auto results = [&] {
+    {
         tessera::ScopedTimer timer(asian ? "mc.option.asian" : "mc.option.european");
-        return tm::price_option(world, spec, cfg.samples, cfg.seed, [&](tessera::gindex_t done) { progress.update(done); });
-    }();
-    progress.finish();
+        tm::continue_option(world, spec, cfg.seed, results, waves(loop));
+    }
+    if (loop.stopped()) return stopped(runtime, options, loop, "option");
     const double seconds = tessera::mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX);
 
+    // 5. Report.
     const auto price = results.estimate(tm::price_sample);
     const auto table = results.convergence(tm::price_sample);
     std::optional<double> reference;
@@ -64,14 +84,14 @@ int run_option(tessera::Runtime& runtime, const tessera::run::AppOptions& option
         fields["variance_reduction"] = factor;
     }
     if (!options.common().benchmark) print_convergence(table);
-    const double paths = static_cast<double>(cfg.samples) * (spec.antithetic ? 2 : 1);
+    const double paths = static_cast<double>(cfg.samples - first_sample) * (spec.antithetic ? 2 : 1);
     const double rate = paths / seconds;
     tessera::log::info("rate: ", rate, " paths/s (", seconds, " s",
                        asian ? ", " + std::to_string(spec.monitoring) + " dates per path)" : ")");
     fields["convergence"] = convergence_json(table);
     fields["rate"] = {{"value", rate}, {"unit", "paths/s"}};
     fields["subcommand"] = "option";
-    return finish(runtime, options, fields, passed, verdict);
+    return finish(runtime, options, loop, fields, passed, verdict);
 }
 
 }  // namespace mc

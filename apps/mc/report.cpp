@@ -52,12 +52,13 @@ nlohmann::json convergence_json(const std::vector<ConvergenceRow>& rows) {
     return a;
 }
 
-int finish(tessera::Runtime& runtime, const tessera::run::AppOptions& options, nlohmann::json fields,
-           bool passed, const std::string& verdict) {
+int finish(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const tessera::run::TimeLoop& loop,
+           nlohmann::json fields, bool passed, const std::string& verdict) {
     tessera::log::info("check: ", passed ? "passed" : "FAILED", " (", verdict, ")");
     const auto timers = tessera::timer_report(runtime.world());
     tessera::log::info(tessera::format_timer_table(timers));
     auto summary = tessera::run::make_summary(runtime, options);
+    loop.add_to_summary(summary);
     summary.update(fields);
     summary["passed"] = passed;
     summary["check"] = {{"passed", passed}, {"criterion", verdict}};

@@ -20,23 +20,23 @@ BlockPlan BlockPlan::for_samples(gindex_t samples) {
 
 namespace detail {
 
-std::vector<Moments> allgather_blocks(const mpi::Comm& comm, const BlockPlan& plan, int nq,
+std::vector<Moments> allgather_blocks(const mpi::Comm& comm, gindex_t first, gindex_t last, int nq,
                                       std::span<const Moments> local) {
     constexpr int per = sizeof(Moments) / sizeof(double);
-    const gindex_t total = plan.blocks() * nq * per;
+    const gindex_t total = (last - first) * nq * per;
     TESSERA_CHECK(total <= std::numeric_limits<int>::max(),
-                  "too many blocks to gather: " << plan.blocks() << " x " << nq);
+                  "too many blocks to gather: " << last - first << " x " << nq);
     std::vector<int> counts(static_cast<std::size_t>(comm.size()));
     std::vector<int> displs(counts.size());
     for (int r = 0; r < comm.size(); ++r) {
-        const auto [lo, hi] = plan.owned(r, comm.size());
+        const auto [lo, hi] = owned_range(first, last, r, comm.size());
         counts[static_cast<std::size_t>(r)] = static_cast<int>((hi - lo) * nq * per);
-        displs[static_cast<std::size_t>(r)] = static_cast<int>(lo * nq * per);
+        displs[static_cast<std::size_t>(r)] = static_cast<int>((lo - first) * nq * per);
     }
     TESSERA_CHECK(static_cast<int>(local.size()) * per == counts[static_cast<std::size_t>(comm.rank())],
                   "allgather_blocks: " << local.size() << " local results, plan says "
                                        << counts[static_cast<std::size_t>(comm.rank())] / per);
-    std::vector<Moments> all(static_cast<std::size_t>(plan.blocks() * nq));
+    std::vector<Moments> all(static_cast<std::size_t>((last - first) * nq));
     TESSERA_MPI_CALL(MPI_Allgatherv(local.data(), counts[static_cast<std::size_t>(comm.rank())],
                                     MPI_DOUBLE, all.data(), counts.data(), displs.data(),
                                     MPI_DOUBLE, comm.get()));

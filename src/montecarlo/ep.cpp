@@ -201,65 +201,74 @@ EpTally ep_batch_ref(gindex_t k) noexcept {
 }
 
 double EpResult::mops() const noexcept {
-    return seconds > 0.0 ? std::ldexp(1.0, m + 1) / seconds * 1e-6 : 0.0;
+    return seconds > 0.0 ? std::ldexp(static_cast<double>(timed), ep_batch_log2 + 1) / seconds * 1e-6 : 0.0;
+}
+
+void continue_ep(const mpi::Comm& comm, EpResult& state, const Waves& waves, const ProgressCallback& progress) {
+    const int m = state.m;
+    TESSERA_CHECK(m >= ep_batch_log2 && m <= 36, "EP needs " << ep_batch_log2 << " <= m <= 36, got " << m);
+    const gindex_t batches = state.batches();
+    TESSERA_CHECK(state.done >= 0 && state.done <= batches,
+                  "continue_ep: done = " << state.done << " batches, the run has " << batches);
+    const gindex_t wave = waves.size > 0 ? waves.size : batches;
+    lane_tables();  // set up outside the timed region
+    comm.barrier();
+    while (!state.complete()) {
+        const double t0 = MPI_Wtime();
+        const gindex_t first = state.done, last = std::min(batches, first + wave);
+        const auto [lo, hi] = detail::owned_range(first, last, comm.rank(), comm.size());
+        std::vector<double> sums(static_cast<std::size_t>(2 * (hi - lo)));
+        std::array<std::int64_t, ep_annuli> q{};
+        {
+            ScopedTimer timer("mc.ep.kernel");
+            std::atomic<gindex_t> count{0};
+#pragma omp parallel
+            {
+                std::array<std::int64_t, ep_annuli> mine{};
+#pragma omp for schedule(dynamic, 1)
+                for (gindex_t k = lo; k < hi; ++k) {
+                    const EpTally b = ep_batch(k);
+                    sums[static_cast<std::size_t>(2 * (k - lo))] = b.sx;
+                    sums[static_cast<std::size_t>(2 * (k - lo) + 1)] = b.sy;
+                    for (int i = 0; i < ep_annuli; ++i) mine[i] += b.q[i];
+                    const gindex_t d = count.fetch_add(1, std::memory_order_relaxed) + 1;
+                    if (progress && omp_get_thread_num() == 0) progress(first + d * comm.size());
+                }
+#pragma omp critical(tessera_ep_counts)
+                for (int i = 0; i < ep_annuli; ++i) q[i] += mine[i];  // integers: any order is exact
+            }
+        }
+        {
+            ScopedTimer timer("mc.ep.reduce");
+            // Batch sums travel to every rank and are added in batch order, continuing the
+            // sums so far: the same bits for any layout and any cut into waves.
+            std::vector<int> counts(static_cast<std::size_t>(comm.size())), displs(counts.size());
+            for (int r = 0; r < comm.size(); ++r) {
+                const auto [rlo, rhi] = detail::owned_range(first, last, r, comm.size());
+                counts[static_cast<std::size_t>(r)] = static_cast<int>(2 * (rhi - rlo));
+                displs[static_cast<std::size_t>(r)] = static_cast<int>(2 * (rlo - first));
+            }
+            std::vector<double> all(static_cast<std::size_t>(2 * (last - first)));
+            TESSERA_MPI_CALL(MPI_Allgatherv(sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, all.data(),
+                                            counts.data(), displs.data(), MPI_DOUBLE, comm.get()));
+            for (gindex_t k = 0; k < last - first; ++k) {
+                state.tally.sx += all[static_cast<std::size_t>(2 * k)];
+                state.tally.sy += all[static_cast<std::size_t>(2 * k + 1)];
+            }
+            mpi::allreduce(comm, std::span<std::int64_t>(q), MPI_SUM);
+            for (int i = 0; i < ep_annuli; ++i) state.tally.q[i] += q[i];
+        }
+        state.done = last;
+        state.timed += last - first;
+        state.seconds += mpi::allreduce(comm, MPI_Wtime() - t0, MPI_MAX);
+        if (waves.after_wave && !waves.after_wave()) break;
+    }
 }
 
 EpResult ep_run(const mpi::Comm& comm, int m, const ProgressCallback& progress) {
-    TESSERA_CHECK(m >= ep_batch_log2 && m <= 36,
-                  "EP needs " << ep_batch_log2 << " <= m <= 36, got " << m);
-    const gindex_t batches = gindex_t{1} << (m - ep_batch_log2);
-    const gindex_t lo = batches * comm.rank() / comm.size();
-    const gindex_t hi = batches * (comm.rank() + 1) / comm.size();
-    lane_tables();  // set up outside the timed region
-    comm.barrier();
-    const double t0 = MPI_Wtime();
-
-    std::vector<double> sums(static_cast<std::size_t>(2 * (hi - lo)));
-    std::array<std::int64_t, ep_annuli> q{};
-    {
-        ScopedTimer timer("mc.ep.kernel");
-        std::atomic<gindex_t> done{0};
-#pragma omp parallel
-        {
-            std::array<std::int64_t, ep_annuli> mine{};
-#pragma omp for schedule(dynamic, 1)
-            for (gindex_t k = lo; k < hi; ++k) {
-                const EpTally b = ep_batch(k);
-                sums[static_cast<std::size_t>(2 * (k - lo))] = b.sx;
-                sums[static_cast<std::size_t>(2 * (k - lo) + 1)] = b.sy;
-                for (int i = 0; i < ep_annuli; ++i) mine[i] += b.q[i];
-                const gindex_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
-                if (progress && omp_get_thread_num() == 0) progress(d * comm.size());
-            }
-#pragma omp critical(tessera_ep_counts)
-            for (int i = 0; i < ep_annuli; ++i) q[i] += mine[i];  // integers: any order is exact
-        }
-    }
-
     EpResult result;
     result.m = m;
-    {
-        ScopedTimer timer("mc.ep.reduce");
-        // Batch sums travel to every rank and are added in batch order: the same bits for
-        // any layout.
-        std::vector<int> counts(static_cast<std::size_t>(comm.size())), displs(counts.size());
-        for (int r = 0; r < comm.size(); ++r) {
-            const gindex_t rlo = batches * r / comm.size(), rhi = batches * (r + 1) / comm.size();
-            counts[static_cast<std::size_t>(r)] = static_cast<int>(2 * (rhi - rlo));
-            displs[static_cast<std::size_t>(r)] = static_cast<int>(2 * rlo);
-        }
-        std::vector<double> all(static_cast<std::size_t>(2 * batches));
-        TESSERA_MPI_CALL(MPI_Allgatherv(sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE,
-                                        all.data(), counts.data(), displs.data(), MPI_DOUBLE,
-                                        comm.get()));
-        for (gindex_t k = 0; k < batches; ++k) {
-            result.tally.sx += all[static_cast<std::size_t>(2 * k)];
-            result.tally.sy += all[static_cast<std::size_t>(2 * k + 1)];
-        }
-        mpi::allreduce(comm, std::span<std::int64_t>(q), MPI_SUM);
-        result.tally.q = q;
-    }
-    result.seconds = mpi::allreduce(comm, MPI_Wtime() - t0, MPI_MAX);
+    continue_ep(comm, result, {}, progress);
     return result;
 }
 

@@ -62,11 +62,11 @@ namespace {
 std::array<gindex_t, 2> checked_cells(const mpi::Comm& comm, const std::array<gindex_t, 2>& cells,
                                       double temperature) {
     TESSERA_CHECK_ALL(comm, cells[0] >= 2 && cells[1] >= 2 && cells[0] % 2 == 0 && cells[1] % 2 == 0,
-                      "--cells must be even and at least 2 on both axes (the checkerboard must close "
+                      "IsingLattice: cells must be even and at least 2 on both axes (the checkerboard must close "
                       "across the periodic boundary), got "
                           << cells[0] << " x " << cells[1]);
     TESSERA_CHECK_ALL(comm, temperature > 0.0 && std::isfinite(temperature),
-                      "--temperature must be positive, got " << temperature);
+                      "IsingLattice: temperature must be positive, got " << temperature);
     return cells;
 }
 
@@ -104,6 +104,17 @@ void IsingLattice::sweep() {
         halo_.exchange(spins_);
     }
     ++sweep_;
+}
+
+void IsingLattice::restore(std::uint32_t sweeps_done) {
+    const Box<2> box = decomp_.owned_box();
+    const auto s = spins_.view();
+    bool ok = true;
+    for (gindex_t j = box.lo[1]; j < box.hi[1]; ++j)
+        for (gindex_t i = box.lo[0]; i < box.hi[0]; ++i) ok = ok && (s(i, j) == 1.0 || s(i, j) == -1.0);
+    TESSERA_CHECK_ALL(decomp_.comm(), ok, "IsingLattice: spins must be +1 or -1");
+    halo_.exchange(spins_);
+    sweep_ = sweeps_done;
 }
 
 IsingSums IsingLattice::sums() const {
@@ -160,24 +171,40 @@ IsingEstimates ising_estimates(std::span<const double> energy, std::span<const d
     return r;
 }
 
-IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, const ProgressCallback& progress) {
+void continue_ising(IsingLattice& lattice, int thermalize, int sweeps, IsingRun& run,
+                    const std::function<bool()>& after_sweep) {
     const auto& comm = lattice.decomp().comm();
-    TESSERA_CHECK_ALL(comm, thermalize >= 0, "--thermalize must not be negative, got " << thermalize);
-    TESSERA_CHECK_ALL(comm, sweeps > 0, "--sweeps must be positive, got " << sweeps);
-    IsingRun run;
+    TESSERA_CHECK_ALL(comm, thermalize >= 0, "run_ising: thermalize must not be negative, got " << thermalize);
+    TESSERA_CHECK_ALL(comm, sweeps > 0, "run_ising: sweeps must be positive, got " << sweeps);
+    const auto total = static_cast<std::int64_t>(thermalize) + sweeps;
+    const auto measured = static_cast<std::size_t>(std::max<std::int64_t>(0, run.sweeps - thermalize));
+    TESSERA_CHECK_ALL(comm, run.sweeps >= 0 && run.sweeps <= total && run.energy.size() == measured &&
+                                run.abs_magnetization.size() == measured,
+                      "run_ising: a chain after " << run.sweeps << " of " << total << " sweeps needs " << measured
+                                                  << " measurements, the run holds " << run.energy.size());
     run.energy.reserve(static_cast<std::size_t>(sweeps));
     run.abs_magnetization.reserve(static_cast<std::size_t>(sweeps));
     const auto n = static_cast<double>(lattice.sites());
-    for (int t = 0; t < thermalize + sweeps; ++t) {
+    for (std::int64_t t = run.sweeps; t < total; ++t) {
         lattice.sweep();
-        if (progress) progress(t + 1);
-        if (t < thermalize) continue;
-        ScopedTimer timer("mc.ising.measure");
-        const IsingSums s = lattice.sums();
-        run.energy.push_back(-static_cast<double>(s.bonds) / n);
-        run.abs_magnetization.push_back(std::abs(static_cast<double>(s.magnetization)) / n);
+        run.sweeps = t + 1;
+        if (t >= thermalize) {
+            ScopedTimer timer("mc.ising.measure");
+            const IsingSums s = lattice.sums();
+            run.energy.push_back(-static_cast<double>(s.bonds) / n);
+            run.abs_magnetization.push_back(std::abs(static_cast<double>(s.magnetization)) / n);
+        }
+        if (after_sweep && !after_sweep()) break;
     }
     run.fingerprint = lattice.fingerprint();
+}
+
+IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, const ProgressCallback& progress) {
+    IsingRun run;
+    continue_ising(lattice, thermalize, sweeps, run, [&] {
+        if (progress) progress(run.sweeps);
+        return true;
+    });
     return run;
 }
 

@@ -23,15 +23,21 @@ Moments pi_block(std::uint64_t seed, gindex_t first, gindex_t last) noexcept {
     return m;
 }
 
+BlockResults pi_start(gindex_t samples) { return {BlockPlan::for_samples(samples), 1, {}}; }
+
+void continue_pi(const mpi::Comm& comm, std::uint64_t seed, BlockResults& results, const Waves& waves,
+                 const ProgressCallback& progress) {
+    continue_blocks(
+        comm, results,
+        [seed](gindex_t first, gindex_t last, std::span<Moments> out) { out[0] = pi_block(seed, first, last); },
+        waves, progress);
+}
+
 BlockResults estimate_pi(const mpi::Comm& comm, gindex_t samples, std::uint64_t seed,
                          const ProgressCallback& progress) {
-    const auto plan = BlockPlan::for_samples(samples);
-    return run_blocks(
-        comm, plan, 1,
-        [seed](gindex_t first, gindex_t last, std::span<Moments> out) {
-            out[0] = pi_block(seed, first, last);
-        },
-        progress);
+    auto results = pi_start(samples);
+    continue_pi(comm, seed, results, {}, progress);
+    return results;
 }
 
 }  // namespace tessera::montecarlo

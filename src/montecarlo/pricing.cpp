@@ -10,14 +10,14 @@
 namespace tessera::montecarlo {
 
 void OptionSpec::validate() const {
-    TESSERA_CHECK(std::isfinite(spot) && spot > 0.0, "--spot must be positive, got " << spot);
-    TESSERA_CHECK(std::isfinite(strike) && strike > 0.0, "--strike must be positive, got " << strike);
-    TESSERA_CHECK(std::isfinite(rate), "--rate must be finite, got " << rate);
+    TESSERA_CHECK(std::isfinite(spot) && spot > 0.0, "OptionSpec: spot must be positive, got " << spot);
+    TESSERA_CHECK(std::isfinite(strike) && strike > 0.0, "OptionSpec: strike must be positive, got " << strike);
+    TESSERA_CHECK(std::isfinite(rate), "OptionSpec: rate must be finite, got " << rate);
     TESSERA_CHECK(std::isfinite(volatility) && volatility > 0.0,
-                  "--volatility must be positive, got " << volatility);
+                  "OptionSpec: volatility must be positive, got " << volatility);
     TESSERA_CHECK(std::isfinite(maturity) && maturity > 0.0,
-                  "--maturity must be positive, got " << maturity);
-    TESSERA_CHECK(monitoring >= 1, "--monitoring must be at least 1, got " << monitoring);
+                  "OptionSpec: maturity must be positive, got " << maturity);
+    TESSERA_CHECK(monitoring >= 1, "OptionSpec: monitoring must be at least 1, got " << monitoring);
 }
 
 double normal_cdf(double x) noexcept { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
@@ -93,15 +93,24 @@ void option_block(const OptionSpec& spec, std::uint64_t seed, gindex_t first, gi
     }
 }
 
-BlockResults price_option(const mpi::Comm& comm, const OptionSpec& spec, gindex_t samples,
-                          std::uint64_t seed, const ProgressCallback& progress) {
+BlockResults option_start(gindex_t samples) { return {BlockPlan::for_samples(samples), option_quantities, {}}; }
+
+void continue_option(const mpi::Comm& comm, const OptionSpec& spec, std::uint64_t seed, BlockResults& results,
+                     const Waves& waves, const ProgressCallback& progress) {
     spec.validate();
-    return run_blocks(
-        comm, BlockPlan::for_samples(samples), option_quantities,
+    continue_blocks(
+        comm, results,
         [&spec, seed](gindex_t first, gindex_t last, std::span<Moments> out) {
             option_block(spec, seed, first, last, out);
         },
-        progress);
+        waves, progress);
+}
+
+BlockResults price_option(const mpi::Comm& comm, const OptionSpec& spec, gindex_t samples,
+                          std::uint64_t seed, const ProgressCallback& progress) {
+    auto results = option_start(samples);
+    continue_option(comm, spec, seed, results, {}, progress);
+    return results;
 }
 
 double antithetic_variance_reduction(const BlockResults& results) {

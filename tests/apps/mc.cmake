@@ -75,3 +75,22 @@ mc_layout_tests(option "estimate,stderr,ci95,geometric,variance_reduction,conver
 mc_layout_tests(ep "sx,sy,q" ep --class S)
 mc_layout_tests(ising "estimate,stderr,ci95,abs_magnetization,specific_heat,susceptibility,fingerprint"
   ising --cells 32 32 --temperature 2.4 --sweeps 200 --thermalize 20 --seed 5)
+
+# Checkpoint and restart (docs/mc.md): kill -9 of one rank, SIGUSR1, --max-wall-time, then
+# --restart auto on another rank count gives the uninterrupted run's bits; changed keys refused.
+foreach(case kill9_ising kill9_pi stop_ising stop_pi stop_option stop_ep sigterm_ranks changed_key)
+  tessera_add_app_test(NAME apps.mc.checkpoint.${case} NP 0 TIMEOUT 90
+    COMMAND ${TESSERA_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/mc_checkpoint.py ${mc} ${MPIEXEC_EXECUTABLE} ${case})
+endforeach()
+tessera_add_app_test(NAME apps.mc.checkpoint.help NP 1 EXIT 0
+  STDOUT "--checkpoint-every" "sweeps" "--checkpoint-interval" "--keep-checkpoints" "--restart" "--max-wall-time"
+         "--watchdog" "Exit codes: 0 finished"
+  COMMAND ${mc} ising --help)
+tessera_add_app_test(NAME apps.mc.checkpoint.auto_without_checkpoint NP 2 EXIT 0 FILES out/mc/summary.json
+  STDOUT "--restart auto: no checkpoint in out/mc/checkpoints; starting afresh" "check: passed"
+  COMMAND ${mc} pi --samples 100000 --restart auto)
+# --watchdog: the last rank stops after sweep 3 (test hook); the job ends naming it.
+tessera_add_app_test(NAME apps.mc.checkpoint.watchdog NP 2 EXIT nonzero MAX_SECONDS 40
+  STDERR "\\[rank [01]\\] fatal: watchdog: no progress for [0-9.]+ s \\(last: completed step [0-9]+\\); ending the job"
+  COMMAND ${mc} ising --cells 32 32 --sweeps 100000 --thermalize 0 --watchdog 2)
+set_property(TEST apps.mc.checkpoint.watchdog APPEND PROPERTY ENVIRONMENT "TESSERA_TEST_HANG_AFTER_STEP=3")

@@ -8,6 +8,7 @@
 #include <tessera/core/error.hpp>
 #include <tessera/montecarlo/ising.hpp>
 
+#include "support/field_gather.hpp"
 #include "support/mpi_test.hpp"
 
 using namespace tessera;
@@ -42,6 +43,47 @@ TEST(IsingChain, SameOnEveryLayout) {
     // A different seed gives a different chain.
     IsingLattice other(world(), cells, t, 78);
     EXPECT_NE(run_ising(other, 5, 25).fingerprint, ref.fingerprint);
+}
+
+TEST(IsingChain, CutAndContinuedOnAnotherLayoutKeepsItsBits) {
+    // Stopped after 12 of 5 + 25 sweeps on the world (procs p x 1); the spins, sweep count and
+    // measurements (what a checkpoint holds) continue on one rank: the uninterrupted chain.
+    const std::array<gindex_t, 2> cells{32, 16};
+    const double t = 2.3;
+    const auto self = world().split(world().rank(), 0);
+    omp_set_num_threads(1);
+    const auto ref = [&] {
+        IsingLattice lattice(self, cells, t, 77);
+        return run_ising(lattice, 5, 25);
+    }();
+    omp_set_num_threads(2);
+    IsingLattice cut(world(), cells, t, 77, {world().size(), 1});
+    IsingRun run;
+    continue_ising(cut, 5, 25, run, [&] { return run.sweeps < 12; });
+    EXPECT_EQ(run.sweeps, 12);
+    EXPECT_EQ(run.energy.size(), 7u);
+    auto spins = tessera::testing::gather_field(cut.spins());
+    spins.resize(static_cast<std::size_t>(cells[0] * cells[1]));
+    MPI_Bcast(spins.data(), static_cast<int>(spins.size()), MPI_DOUBLE, 0, world().get());
+
+    IsingLattice there(self, cells, t, 77);
+    there.spins().fill([&](const std::array<gindex_t, 2>& g) {
+        return spins[static_cast<std::size_t>(g[1] * cells[0] + g[0])];
+    });
+    there.restore(12);
+    auto resumed = run;
+    continue_ising(there, 5, 25, resumed);
+    EXPECT_EQ(resumed.sweeps, 30);
+    EXPECT_EQ(resumed.energy, ref.energy);
+    EXPECT_EQ(resumed.abs_magnetization, ref.abs_magnetization);
+    EXPECT_EQ(resumed.fingerprint, ref.fingerprint);
+
+    // A run whose measurements do not match its sweeps, and spins that are not +-1, are refused.
+    IsingRun wrong;
+    wrong.sweeps = 12;
+    EXPECT_THROW(continue_ising(there, 5, 25, wrong), CollectiveError);
+    there.spins().fill([](const std::array<gindex_t, 2>&) { return 0.5; });
+    EXPECT_THROW(there.restore(0), CollectiveError);
 }
 
 TEST(IsingChain, RejectsBadInputOnEveryRank) {

@@ -117,7 +117,7 @@ TEST(AsianMc, GeometricCheckAndOrdering) {
     EXPECT_LT(arith.value + 4 * arith.std_error, black_scholes_price(s));
 }
 
-TEST(OptionSpec, RejectsBadParametersNamingTheOption) {
+TEST(OptionSpec, RejectsBadParametersNamingTheParameter) {
     const auto message = [](auto mutate) {
         OptionSpec s;
         mutate(s);
@@ -128,10 +128,10 @@ TEST(OptionSpec, RejectsBadParametersNamingTheOption) {
         }
         return std::string("no error");
     };
-    EXPECT_NE(message([](OptionSpec& s) { s.volatility = 0; }).find("--volatility"), std::string::npos);
-    EXPECT_NE(message([](OptionSpec& s) { s.volatility = -0.1; }).find("--volatility"), std::string::npos);
-    EXPECT_NE(message([](OptionSpec& s) { s.spot = -1; }).find("--spot"), std::string::npos);
-    EXPECT_NE(message([](OptionSpec& s) { s.maturity = 0; }).find("--maturity"), std::string::npos);
-    EXPECT_NE(message([](OptionSpec& s) { s.monitoring = 0; }).find("--monitoring"), std::string::npos);
+    EXPECT_NE(message([](OptionSpec& s) { s.volatility = 0; }).find("OptionSpec: volatility"), std::string::npos);
+    EXPECT_NE(message([](OptionSpec& s) { s.volatility = -0.1; }).find("OptionSpec: volatility"), std::string::npos);
+    EXPECT_NE(message([](OptionSpec& s) { s.spot = -1; }).find("OptionSpec: spot"), std::string::npos);
+    EXPECT_NE(message([](OptionSpec& s) { s.maturity = 0; }).find("OptionSpec: maturity"), std::string::npos);
+    EXPECT_NE(message([](OptionSpec& s) { s.monitoring = 0; }).find("OptionSpec: monitoring"), std::string::npos);
     EXPECT_EQ(message([](OptionSpec&) {}), "no error");
 }

@@ -6,6 +6,7 @@
 #include <bit>
 #include <stdexcept>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <tessera/core/error.hpp>
@@ -117,4 +118,73 @@ TEST(RunBlocks, KernelFailureOnOneRankReachesEveryRank) {
         EXPECT_EQ(e.failing_rank(), 0);
         EXPECT_STREQ(e.what(), "block 0 failed");
     }
+}
+
+namespace {
+// Stops a run after `n` waves.
+Waves stop_after(gindex_t size, int n) {
+    auto calls = std::make_shared<int>(0);
+    return {size, [calls, n] { return ++*calls < n; }};
+}
+}  // namespace
+
+TEST(Resumable, BlockRunsCutIntoWavesAndContinuedElsewhereKeepTheirBits) {
+    // Cut on the world layout after 2 waves of 3 blocks, continued from a copy of the state
+    // (what a checkpoint holds) on one rank, or on the world in waves of 2: the bits of the
+    // uninterrupted serial run.
+    const gindex_t samples = 11 * 4096 + 5;
+    const auto ref = bits(serial([&](const mpi::Comm& c) { return estimate_pi(c, samples, 42); }));
+    omp_set_num_threads(2);
+    auto cut = pi_start(samples);
+    continue_pi(world(), 42, cut, stop_after(3, 2));
+    EXPECT_EQ(cut.done(), 6);
+    EXPECT_FALSE(cut.complete());
+    auto here = cut;
+    continue_pi(world(), 42, here, {2, {}});
+    EXPECT_EQ(bits(here), ref);
+    EXPECT_EQ(bits(serial([&](const mpi::Comm& c) {
+                  auto there = cut;
+                  continue_pi(c, 42, there);
+                  return there;
+              })),
+              ref);
+
+    OptionSpec asian;
+    asian.style = OptionStyle::asian;
+    asian.monitoring = 5;
+    asian.antithetic = true;
+    const auto oref = bits(serial([&](const mpi::Comm& c) { return price_option(c, asian, 7 * 4096 + 1, 9); }));
+    auto ocut = option_start(7 * 4096 + 1);
+    continue_option(world(), asian, 9, ocut, stop_after(2, 1));
+    EXPECT_EQ(ocut.done(), 2);
+    EXPECT_EQ(bits(serial([&](const mpi::Comm& c) {
+                  auto there = ocut;
+                  continue_option(c, asian, 9, there, {3, {}});
+                  return there;
+              })),
+              oref);
+
+    // A state that is not whole blocks of the plan is refused.
+    auto bad = pi_start(samples);
+    bad.blocks.resize(13);
+    EXPECT_THROW(continue_pi(world(), 42, bad), tessera::Error);
+}
+
+TEST(Resumable, EpCutIntoWavesKeepsItsBits) {
+    const auto ref = serial([](const mpi::Comm& c) { return ep_run(c, 20); });
+    omp_set_num_threads(2);
+    EpResult cut;
+    cut.m = 20;
+    continue_ep(world(), cut, stop_after(5, 1));
+    EXPECT_EQ(cut.done, 5);
+    const auto resumed = serial([&](const mpi::Comm& c) {
+        auto there = cut;
+        continue_ep(c, there, {3, {}});
+        return there;
+    });
+    EXPECT_TRUE(resumed.complete());
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(resumed.tally.sx), std::bit_cast<std::uint64_t>(ref.tally.sx));
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(resumed.tally.sy), std::bit_cast<std::uint64_t>(ref.tally.sy));
+    EXPECT_EQ(resumed.tally.q, ref.tally.q);
+    EXPECT_EQ(resumed.timed, 16);  // the copy carries the 5 batches timed before the cut
 }

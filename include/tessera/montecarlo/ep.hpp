@@ -9,6 +9,7 @@
 
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/types.hpp"
+#include "tessera/montecarlo/blocks.hpp"
 #include "tessera/montecarlo/estimators.hpp"
 
 namespace tessera::montecarlo {
@@ -44,18 +45,30 @@ EpTally ep_batch(gindex_t k) noexcept;
 /// one pair at a time). The oracle for ep_batch(): the same counts, sums equal to rounding.
 EpTally ep_batch_ref(gindex_t k) noexcept;
 
-/// Result of a whole EP run.
+/// Result of an EP run, and the state a run that stopped early resumes from: the batches
+/// [0, done) are in `tally` (sums added in batch order).
 struct EpResult {
     EpTally tally;
     int m = 0;
-    double seconds = 0.0;  ///< wall time of the kernel, max over ranks
-    /// NPB's rate: 2^(m+1) random numbers per second, in millions.
+    gindex_t done = 0;     ///< batches in `tally`
+    double seconds = 0.0;  ///< wall time of the kernel in this process, max over ranks
+    gindex_t timed = 0;    ///< batches computed in `seconds` (fewer than `done` after a restart)
+    gindex_t batches() const noexcept { return gindex_t{1} << (m - ep_batch_log2); }
+    bool complete() const noexcept { return done == batches(); }
+    /// NPB's rate: random numbers (2 per pair) of the timed batches per second, in millions.
     double mops() const noexcept;
 };
 
-/// Collective over `comm`: EP with 2^m pairs. Batches are split over ranks and threads; the
-/// batch sums are combined in batch order, so sx and sy have the same bits on any layout.
-/// Throws tessera::Error unless ep_batch_log2 <= m <= 40.
+/// Collective over `comm`: continues `state` (state.m set, and batches [0, state.done) from
+/// a checkpoint or none) wave by wave: each wave's batches are split over ranks and threads,
+/// their sums added to the tally in batch order, so sx and sy have the same bits on any
+/// layout and however the run is cut. Stops when every batch has run or waves.after_wave()
+/// returns false. Throws tessera::Error unless ep_batch_log2 <= m <= 36 and
+/// 0 <= state.done <= 2^(m - ep_batch_log2).
+void continue_ep(const mpi::Comm& comm, EpResult& state, const Waves& waves = {},
+                 const ProgressCallback& progress = {});
+
+/// Collective over `comm`: EP with 2^m pairs in one wave (see continue_ep()).
 EpResult ep_run(const mpi::Comm& comm, int m, const ProgressCallback& progress = {});
 
 /// Verification against a class: relative errors of the sums and whether counts match.

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -51,7 +52,8 @@ class IsingLattice {
 public:
     /// Collective over `comm`. Throws CollectiveError (exit 2) when a side is odd (the
     /// checkerboard would not close across the periodic boundary), T <= 0, or the process grid
-    /// does not fit (see grid::CartDecomp).
+    /// does not fit (see grid::CartDecomp). Messages name the parameters ("IsingLattice: cells",
+    /// "IsingLattice: temperature").
     IsingLattice(const mpi::Comm& comm, const std::array<gindex_t, 2>& cells, double temperature,
                  std::uint64_t seed, std::array<int, 2> procs = {});
     IsingLattice(const IsingLattice&) = delete;
@@ -63,6 +65,16 @@ public:
     IsingSums sums() const;
     /// Collective: a layout-independent fingerprint of the configuration (integer hash sum).
     std::uint64_t fingerprint() const;
+
+    /// Local: the spins (+1.0 or -1.0, exact in double) with one ghost layer, e.g. to write to
+    /// or read from a checkpoint. After writing them, call restore().
+    const grid::Field<double, 2>& spins() const noexcept { return spins_; }
+    grid::Field<double, 2>& spins() noexcept { return spins_; }
+    /// Collective: continues the chain from the spins now held, taken as the configuration after
+    /// `sweeps_done` sweeps (its random numbers then are those of sweep `sweeps_done` on, as in
+    /// an uninterrupted run); refreshes the ghosts. Throws CollectiveError (exit 2) when a spin
+    /// is not +1 or -1.
+    void restore(std::uint32_t sweeps_done);
 
     gindex_t sites() const noexcept { return cells_[0] * cells_[1]; }
     std::uint32_t sweeps_done() const noexcept { return sweep_; }
@@ -96,12 +108,24 @@ IsingEstimates ising_estimates(std::span<const double> energy, std::span<const d
 struct IsingRun {
     std::vector<double> energy, abs_magnetization;
     std::uint64_t fingerprint = 0;
+    std::int64_t sweeps = 0;  ///< sweeps of the chain so far, thermalization included
 };
 
 /// Collective over the lattice's communicator: `thermalize` sweeps, then `sweeps` measured
 /// sweeps (energy and |M| per site after each). Throws CollectiveError when thermalize < 0 or
-/// sweeps <= 0.
+/// sweeps <= 0 (naming "run_ising: thermalize" or "run_ising: sweeps").
 IsingRun run_ising(IsingLattice& lattice, int thermalize, int sweeps, const ProgressCallback& progress = {});
+
+/// Collective over the lattice's communicator: continues the chain of run_ising(lattice,
+/// thermalize, sweeps) after run.sweeps of its sweeps (0: a new chain; a restored lattice and
+/// run continue where they were), appending the measurements to `run`, which must hold those
+/// of the sweeps done so far (max(0, run.sweeps - thermalize) each). After every sweep,
+/// `after_sweep()` (collective; empty: go on) says whether to go on. Sets run.fingerprint to
+/// that of the configuration reached. A chain cut anywhere and continued on any layout ends
+/// with the same bits as an uninterrupted one. Throws CollectiveError as run_ising() does, and
+/// when `run` holds more sweeps than the chain or the wrong number of measurements.
+void continue_ising(IsingLattice& lattice, int thermalize, int sweeps, IsingRun& run,
+                    const std::function<bool()>& after_sweep = {});
 
 /// Local: the same chain computed plainly on one whole lattice (no decomposition, no halos,
 /// no threads, int spins, neighbours by modular indexing): the oracle for IsingLattice and

@@ -26,8 +26,8 @@ struct OptionSpec {
     int monitoring = 12;        ///< Asian: M equally spaced averaging dates T/M, ..., T
     bool antithetic = false;    ///< pair each path Z with -Z
 
-    /// Local: throws tessera::Error naming the option (e.g. "--volatility") when a parameter
-    /// is out of range.
+    /// Local: throws tessera::Error naming the parameter ("OptionSpec: volatility must be
+    /// positive, got 0") when one is out of range.
     void validate() const;
 };
 
@@ -51,6 +51,16 @@ enum OptionQuantity : int {
 /// normals from stream (seed, s): one for a European path, M for an Asian one.
 void option_block(const OptionSpec& spec, std::uint64_t seed, gindex_t first, gindex_t last,
                   std::span<Moments> out);
+
+/// Local: the state of a fresh pricing run of `samples` samples, for continue_option().
+/// Throws tessera::Error when samples <= 0.
+BlockResults option_start(gindex_t samples);
+
+/// Collective over `comm`: continues pricing `spec` into `results` (from option_start() or a
+/// checkpoint) wave by wave (see continue_blocks()): the same bits however the run is cut, on
+/// any layout. Throws tessera::Error on invalid parameters.
+void continue_option(const mpi::Comm& comm, const OptionSpec& spec, std::uint64_t seed, BlockResults& results,
+                     const Waves& waves = {}, const ProgressCallback& progress = {});
 
 /// Collective over `comm`: prices `spec` with `samples` samples (paths, or antithetic pairs);
 /// the same bits on any layout. Throws tessera::Error on invalid parameters.

@@ -205,7 +205,8 @@ int run_heat(const Runtime& rt, HeatConfig& cfg) {
 
     // What a checkpoint holds and must match: the field, and every key that changes the answer.
     const auto resolved = cfg.options.resolved();
-    run::Simulation sim{.app = "heat", .config = resolved.dump(), .state_bytes = static_cast<double>(decomp.global_box().size()) * 8};
+    run::Simulation sim;
+    std::tie(sim.app, sim.config, sim.state_bytes) = std::tuple("heat", resolved.dump(), 8.0 * decomp.global_box().size());
     for (const char* key : {"dim", "cells", "extent", "alpha", "stencil", "bc", "bc-value", "init", "mode"})
         sim.keys[key] = resolved[key];
     sim.keys["dt"] = p.params.dt;  // JSON keeps doubles round-trip exact: compared bit for bit
@@ -235,8 +236,10 @@ int run_heat(const Runtime& rt, HeatConfig& cfg) {
     if (!benchmark) loop.prepare();
     stepper.set_steps_done(loop.step());  // a restart continues the NaN-check schedule
     if (!benchmark && (cfg.run.snapshot_every > 0 || cfg.run.snapshot_time > 0)) {
-        const io::XdmfGrid g{.cells = {p.cells.begin(), p.cells.end()}, .origin = std::vector<double>(Dim, 0.0),
-                             .spacing = {p.spacing.begin(), p.spacing.end()}};
+        io::XdmfGrid g;
+        std::tie(g.cells, g.origin, g.spacing) = std::tuple(std::vector<gindex_t>(p.cells.begin(), p.cells.end()),
+                                                            std::vector<double>(Dim, 0.0),
+                                                            std::vector<double>(p.spacing.begin(), p.spacing.end()));
         series.emplace(comm, out / "snapshots.h5", out / "snapshots.xdmf", g, loop.restarted_from() ? loop.step() : -1);
         if (cfg.snapshot_png) collective_call(comm, [&] { if (comm.rank() == 0) std::filesystem::create_directories(out / "png"); }, 1);
     }
@@ -280,8 +283,9 @@ int run_heat(const Runtime& rt, HeatConfig& cfg) {
     const bool passed = !checked || e_disc <= 1e-11 + 50.0 * static_cast<double>(p.steps) * 2.2e-16;
     if (!benchmark && completed) {
         ScopedTimer t("heat.output");
-        io::FieldFileInfo info{.spacing = {p.spacing.begin(), p.spacing.end()}, .step = p.steps,
-                               .time = static_cast<double>(p.steps) * p.params.dt};
+        io::FieldFileInfo info;
+        std::tie(info.spacing, info.step, info.time) = std::tuple(std::vector<double>(p.spacing.begin(), p.spacing.end()),
+                                                                  p.steps, static_cast<double>(p.steps) * p.params.dt);
         info.text = {{"stencil", stencil::to_string(p.params.stencil, Dim)}, {"config", resolved.dump()}, {"version", version()}};
         info.numbers = {{"alpha", p.params.alpha}, {"dt", p.params.dt}};
         io::write_field_file<Dim>(out / "heat.h5", u, info);

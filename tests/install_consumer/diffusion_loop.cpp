@@ -14,10 +14,14 @@ int main(int argc, char** argv) {
         grid::CartDecomp<2> decomp(rt.world(), {64, 64}, {true, true});
         grid::Field<double, 2> u(decomp, 1), next(decomp, 1);
         grid::HaloExchange<double, 2> halo(u, 1, grid::HaloPattern::faces);
-        run::Simulation sim{.app = "diffusion", .keys = {{"cells", {64, 64}}}};  // what a restart must match
+        run::Simulation sim;
+        sim.app = "diffusion";
+        sim.keys = {{"cells", {64, 64}}};  // what a checkpoint must match to be continued
         sim.save = [&](io::CheckpointData& data, io::CheckpointMeta&) { data.add<2>("u", u); };
         sim.load = [&](io::CheckpointReader& reader) { reader.read<2>("u", u); };
-        run::TimeLoop loop(rt.world(), {.steps = steps, .checkpoint_every = 10}, sim, out / "checkpoints");
+        run::LoopSchedule schedule;
+        schedule.steps = steps, schedule.checkpoint_every = 10;
+        run::TimeLoop loop(rt.world(), schedule, sim, out / "checkpoints");
         if (!loop.restart(argc > 3 ? argv[3] : ""))  // a fresh start: a hot spot
             u.fill([](const auto& g) { return g[0] == 32 && g[1] == 32 ? 1.0 : 0.0; });
         loop.prepare();
@@ -33,7 +37,7 @@ int main(int argc, char** argv) {
                 u.swap(next);
             }
         });
-        io::write_field_file<2>(out / "u.h5", u, {.step = loop.step()});
+        io::write_field_file<2>(out / "u.h5", u, io::FieldFileInfo{});
         return 0;
     });
 }

@@ -62,11 +62,6 @@ double random_entry(std::uint64_t seed, gindex_t i, gindex_t j, std::uint64_t st
     return static_cast<double>(z >> 11) * 0x1.0p-53 - 0.5;
 }
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
 // Rank 0 multiplies m x k by k x n with OpenBLAS on every core the job uses (ranks x threads)
 // while the other ranks sleep (an MPI barrier would spin on a core): the machine's DGEMM rate.
 double local_dgemm_gflops(const mpi::Comm& comm, gindex_t m, gindex_t n, gindex_t k, int threads,
@@ -143,7 +138,7 @@ int run_gemm(Runtime& runtime, GemmConfig& cfg) {
     progress.finish();
     const double flops = 2.0 * static_cast<double>(cfg.m) * static_cast<double>(cfg.n) * static_cast<double>(cfg.k);
     const double best = *std::min_element(seconds.begin(), seconds.end());
-    const double gflops_best = flops / best * 1e-9, gflops_median = flops / median(seconds) * 1e-9;
+    const double gflops_best = flops / best * 1e-9, gflops_median = flops / run::median(seconds) * 1e-9;
 
     // Check: HPL-style scaled residual of C x against op(A) (op(B) x) for a random x.
     double residual = 0;

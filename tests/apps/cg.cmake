@@ -57,7 +57,7 @@ if(TARGET tessera-cg)
     if(case STREQUAL "heat_checkpoint" AND NOT TARGET tessera-heat)
       continue()
     endif()
-    tessera_add_app_test(NAME apps.cg.checkpoint.${case} NP 0 LABELS "io" TIMEOUT 90
+    tessera_add_app_test(NAME apps.cg.checkpoint.${case} NP 0 LABELS "io" TIMEOUT 180
       COMMAND ${TESSERA_PYTHON} ${cg_checkpoint_driver} ${cg} ${MPIEXEC_EXECUTABLE} ${case} ${heat_exe})
   endforeach()
 endif()

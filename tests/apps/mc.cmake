@@ -79,7 +79,7 @@ mc_layout_tests(ising "estimate,stderr,ci95,abs_magnetization,specific_heat,susc
 # Checkpoint and restart (docs/mc.md): kill -9 of one rank, SIGUSR1, --max-wall-time, then
 # --restart auto on another rank count gives the uninterrupted run's bits; changed keys refused.
 foreach(case kill9_ising kill9_pi stop_ising stop_pi stop_option stop_ep sigterm_ranks changed_key)
-  tessera_add_app_test(NAME apps.mc.checkpoint.${case} NP 0 TIMEOUT 90
+  tessera_add_app_test(NAME apps.mc.checkpoint.${case} NP 0 TIMEOUT 180
     COMMAND ${TESSERA_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/mc_checkpoint.py ${mc} ${MPIEXEC_EXECUTABLE} ${case})
 endforeach()
 tessera_add_app_test(NAME apps.mc.checkpoint.help NP 1 EXIT 0

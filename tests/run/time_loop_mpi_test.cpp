@@ -11,6 +11,7 @@
 
 #include <tessera/grid/cart_decomp.hpp>
 #include <tessera/grid/field.hpp>
+#include <tessera/run/benchmark.hpp>
 #include <tessera/run/signals.hpp>
 #include <tessera/run/time_loop.hpp>
 
@@ -279,4 +280,17 @@ TEST(OptionNames, MapTheLibrarysParametersToTheAppsOptions) {
         EXPECT_STREQ(e.what(), "--cells: bad");
         EXPECT_EQ(e.exit_code(), 2);
     }
+}
+
+TEST(Benchmark, MedianAndRepetitions) {
+    EXPECT_EQ(run::median({}), 0.0);
+    EXPECT_EQ(run::median({3.0, 1.0, 2.0}), 2.0);
+    EXPECT_EQ(run::median({4.0, 1.0, 3.0, 2.0}), 2.5);
+    int setups = 0, bodies = 0;
+    const auto reps = run::repeat(world(), 3, [&] { ++setups; }, [&] { ++bodies; }, /*with_triad=*/false);
+    EXPECT_EQ(setups, 3);
+    EXPECT_EQ(bodies, 3);
+    ASSERT_EQ(reps.seconds.size(), 3u);  // the same on every rank: no collective follows
+    EXPECT_TRUE(reps.triads.empty());
+    EXPECT_EQ(reps.median_ratio(1e9), 0.0);
 }

@@ -11,8 +11,8 @@
 
 namespace tessera::run {
 
-/// Local: the median of `values` (the upper of the two middle ones for an even count; 0 for
-/// none). Every app and benchmark quotes medians through this one definition.
+/// Local: the median of `values` (the mean of the two middle ones for an even count; 0 for
+/// none). Every app quotes medians through this one definition.
 double median(std::vector<double> values);
 
 /// What repeat() measured: seconds per repetition (max over ranks) and, when a triad probe ran,

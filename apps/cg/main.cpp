@@ -10,9 +10,9 @@
 #include <optional>
 #include <vector>
 
+#include <tessera/stencil/manufactured.hpp>
 #include <tessera/tessera.hpp>
 
-#include "manufactured.hpp"
 
 namespace {
 
@@ -105,8 +105,8 @@ const run::OptionNames kOptionNames = {{"cg: tol =", "--tol:"},
 // (ranks, threads, --max-iter and the checkpoint options may change).
 constexpr const char* kProblemKeys[] = {"dim", "cells", "tol", "precond"};
 
-using cg_app::exact;
-using cg_app::source;
+using stencil::manufactured::exact;
+using stencil::manufactured::source;
 
 // Local: between the solver's contiguous local vectors (the operator's order: x fastest, then
 // y, then z over the owned box) and a field of the same decomposition, row by row.

@@ -52,5 +52,6 @@
 #include "tessera/run/time_loop.hpp"
 #include "tessera/run/watchdog.hpp"
 #include "tessera/stencil/heat.hpp"
+#include "tessera/stencil/manufactured.hpp"
 #include "tessera/stencil/operators.hpp"
 #include "tessera/stencil/poisson.hpp"

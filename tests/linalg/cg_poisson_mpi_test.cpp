@@ -12,10 +12,10 @@
 #include <vector>
 
 #include <tessera/linalg/cg.hpp>
+#include <tessera/stencil/manufactured.hpp>
 #include <tessera/stencil/poisson.hpp>
 
 #include "support/mpi_test.hpp"
-#include "support/poisson_manufactured.hpp"
 
 using namespace tessera;
 using namespace tessera::linalg;
@@ -26,8 +26,8 @@ namespace {
 
 constexpr double pi = std::numbers::pi;
 
-using tessera::testing::exact;
-using tessera::testing::source;
+using tessera::stencil::manufactured::exact;
+using tessera::stencil::manufactured::source;
 
 struct Solve {
     CgResult result;

@@ -1,12 +1,12 @@
-// The manufactured solution tessera-cg checks itself against (the CG tests keep a copy in
-// tests/support/poisson_manufactured.hpp).
+// A manufactured solution of -lap u = f on the unit square or cube with zero walls, for
+// PoissonOperator (tessera-cg and the CG tests check themselves against it). Local.
 #pragma once
 
 #include <array>
 #include <cmath>
 #include <numbers>
 
-namespace tessera::cg_app {
+namespace tessera::stencil::manufactured {
 
 // u = prod_d g(x_d), g(t) = e^t sin(pi t): zero on the boundary, smooth, and not an eigenmode
 // of the discrete operator (so CG has real work to do). source = -lap(u).
@@ -16,6 +16,7 @@ inline double manufactured_g2(double t) {
     return std::exp(t) * ((1 - pi * pi) * std::sin(pi * t) + 2 * pi * std::cos(pi * t));
 }
 
+/// u(x) at point `p` (coordinates in [0, 1]).
 template <int Dim>
 double exact(const std::array<double, Dim>& p) {
     double u = 1;
@@ -23,6 +24,7 @@ double exact(const std::array<double, Dim>& p) {
     return u;
 }
 
+/// f = -lap(u) at point `p`.
 template <int Dim>
 double source(const std::array<double, Dim>& p) {
     double f = 0;
@@ -35,4 +37,4 @@ double source(const std::array<double, Dim>& p) {
     return f;
 }
 
-}  // namespace tessera::cg_app
+}  // namespace tessera::stencil::manufactured

@@ -1,0 +1,101 @@
+// Image filters with OpenCV's arithmetic: local kernels over 2D views (no MPI), each with a
+// plain `_ref` twin that the tests use as an oracle.
+//
+// Pixels are (i, j) = (column, row) in global indices, i unit stride; a channel is one
+// Field<T, 2>. Pixel types T: std::uint8_t, std::uint16_t, float. A kernel writes `out` on the
+// cells of `box` and reads `in` on `box` grown by filter_radius() (the ghosts must hold the
+// border: grid::BorderExchange). Every kernel gives the same bits for any thread count and any
+// split of the image into boxes, and the same bits as its _ref twin.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tessera/core/box.hpp"
+#include "tessera/core/view.hpp"
+
+namespace tessera::stencil {
+
+enum class FilterKind { gaussian, box, sobel, laplacian, unsharp, median, kernel };
+/// What a Sobel stage outputs: the x derivative, the y derivative, or sqrt(dx^2 + dy^2).
+enum class SobelOutput { dx, dy, magnitude };
+
+/// One stage of a filter chain. Integer pixel types saturate (and derivatives take their
+/// absolute value, as cv::convertScaleAbs) after each stage; results are rounded half to even.
+struct FilterSpec {
+    FilterKind kind = FilterKind::gaussian;
+    double sigma = 1.0;   ///< gaussian, unsharp: standard deviation in pixels (> 0)
+    int radius = 0;       ///< gaussian, unsharp: 0 = from sigma by OpenCV's rule; box: >= 1
+                          ///< (side 2r+1); median: 1 or 2 (3x3, 5x5)
+    SobelOutput sobel = SobelOutput::magnitude;  ///< sobel
+    int ksize = 3;        ///< sobel: 3 or 5; laplacian: 1 (4-neighbour) or 3 (cv2.Laplacian's)
+    double scale = 1.0;   ///< sobel, laplacian: factor on the derivative (cv2's `scale`)
+    double amount = 1.0;  ///< unsharp: out = in + amount * (in - gaussian(in))
+    int kernel_width = 0, kernel_height = 0;  ///< kernel: odd sides, at most max_kernel_side
+    std::vector<float> kernel;                ///< kernel: weights, row-major (row 0 on top);
+                                              ///< correlation, as cv2.filter2D
+};
+
+inline constexpr int max_kernel_side = 31;
+
+/// Defaults for the stages that take them (`--sigma`, `--radius` in tessera-filter).
+struct FilterDefaults {
+    double sigma = 1.0;
+    int radius = 1;
+};
+
+/// Parses one stage, "name" or "name:key=value,key=value", e.g. "gaussian:sigma=2",
+/// "sobel:output=dx", "median:radius=2", "kernel:values=0 1 0;1 -4 1;0 1 0". Keys a stage
+/// does not give come from `defaults`. Throws tessera::Error naming the stage and the key.
+FilterSpec parse_filter(const std::string& text, const FilterDefaults& defaults = {});
+/// The canonical text of a stage, every parameter spelled out (parse_filter reads it back).
+std::string to_string(const FilterSpec& spec);
+/// The filter names and their parameters, one line each (for --help).
+std::string describe_filters();
+/// Parses a kernel's weights: rows separated by newlines or ';', entries by spaces or ','.
+/// Sets kernel, kernel_width, kernel_height. Throws tessera::Error when rows differ in length,
+/// a side is even or larger than max_kernel_side, or an entry is not a finite number.
+void parse_kernel_weights(const std::string& text, FilterSpec& spec);
+/// Throws tessera::Error naming the parameter when a value is out of range.
+void validate(const FilterSpec& spec);
+
+/// Ghost width the stage reads for pixel type T (the Gaussian's size from sigma depends on it).
+template <class T>
+int filter_radius(const FilterSpec& spec);
+
+/// OpenCV's Gaussian kernel size for sigma: cvRound(sigma * (8-bit ? 3 : 4) * 2 + 1) | 1.
+int gaussian_ksize(double sigma, bool eight_bit);
+/// cv::getGaussianKernel(ksize, sigma) as doubles (sum 1).
+std::vector<double> gaussian_kernel(int ksize, double sigma);
+
+/// Reusable per-thread row buffers: keep one per chain so stages allocate nothing.
+class FilterWorkspace {
+public:
+    FilterWorkspace();
+    ~FilterWorkspace();
+    FilterWorkspace(FilterWorkspace&&) noexcept;
+    FilterWorkspace& operator=(FilterWorkspace&&) noexcept;
+    struct Impl;
+    Impl& impl() { return *impl_; }
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Local, OpenMP over rows: out = stage(in) on `box`; reads `in` on box grown by
+/// filter_radius<T>(spec). `in` and `out` must not overlap.
+template <class T>
+void apply_filter(const FilterSpec& spec, ConstView<T, 2> in, View<T, 2> out, const Box<2>& box,
+                  FilterWorkspace& workspace);
+/// Local, one thread, plain loops: the oracle for apply_filter (same bits).
+template <class T>
+void apply_filter_ref(const FilterSpec& spec, ConstView<T, 2> in, View<T, 2> out, const Box<2>& box);
+
+/// Bytes per pixel a stage must move to and from memory at least (read the input once, write
+/// the output once, plus the write-allocate read): the bandwidth bound of benchmarks.
+template <class T>
+double filter_bytes_per_pixel(const FilterSpec& spec);
+
+}  // namespace tessera::stencil

@@ -56,5 +56,8 @@ template class Field<float, 2>;
 template class Field<float, 3>;
 template class Field<int, 2>;
 template class Field<int, 3>;
+// Image channels (tessera-filter).
+template class Field<std::uint8_t, 2>;
+template class Field<std::uint16_t, 2>;
 
 }  // namespace tessera::grid

@@ -8,7 +8,7 @@ TESSERA_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
   libeigen3-dev libopenblas-dev libgtest-dev googletest libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libtomlplusplus-dev librandom123-dev libstb-dev
+  libcli11-dev nlohmann-json3-dev libtomlplusplus-dev librandom123-dev libstb-dev libpng-dev libtiff-dev
   python3 python3-numpy python3-h5py python3-matplotlib
   munge slurmctld slurmd slurm-client   # the one-node Slurm of the slurm tests (docs/slurm.md)
   paraview python3-paraview xvfb        # pvbatch renders heat's XDMF in apps.paraview.render_heat

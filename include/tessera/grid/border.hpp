@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,10 @@ gindex_t border_source(gindex_t g, gindex_t n, BorderMode mode) noexcept;
 /// follow the rule on both axes, as OpenCV's do. The plan (which rows and columns each rank
 /// sends to whom) is computed in the constructor from the decomposition alone and reused, with
 /// its buffers, by every exchange(). The decomposition's own `periodic` flags are not used:
-/// `wrap` does the wrapping.
+/// `wrap` does the wrapping. Ghosts beyond `width` (when the field's ghost is wider) are not
+/// touched. Constant mode writes Border::value converted to T (rounded and saturated for
+/// integer pixels, as cv::saturate_cast). Messages use tags 100 and 101 of the decomposition's
+/// communicator, so an exchange never matches a HaloExchange's messages (tags 0..26).
 template <class T>
 class BorderExchange {
 public:

@@ -78,12 +78,14 @@ TESSERA_CELL T deriv_out(D d, float scale) {
 }
 template <class T, class D>
 TESSERA_CELL T magnitude_out(D gx, D gy, float scale) {
+    // cv::magnitude's vector loop: sqrt(fma(x, x, y * y)), one rounding for x * x.
     const float fx = static_cast<float>(gx), fy = static_cast<float>(gy);
-    return saturate<T>(std::sqrt(fx * fx + fy * fy) * scale);
+    return saturate<T>(std::sqrt(std::fma(fx, fx, fy * fy)) * scale);
 }
 template <class T>
 TESSERA_CELL T unsharp_out(T x, T blur, float alpha, float beta) {
-    return saturate<T>(static_cast<float>(x) * alpha + static_cast<float>(blur) * beta);
+    // cv::addWeighted's vector loop: fma(x, alpha, blur * beta) (gamma 0).
+    return saturate<T>(std::fma(static_cast<float>(x), alpha, static_cast<float>(blur) * beta));
 }
 template <class T>
 TESSERA_CELL T min_(T a, T b) { return b < a ? b : a; }

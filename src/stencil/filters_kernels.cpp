@@ -249,6 +249,54 @@ void box_row(int r, ConstView<T, 2> in, gindex_t j, gindex_t c0, gindex_t c1, T*
     for (gindex_t i = 0; i < w; ++i) out[i] = box_out<T>(acc[i], inv_f, inv_d);
 }
 
+// Sobel dx or dy with scale != 1 on integer pixels: cv::Sobel folds the scale into the
+// smoothing kernel and filters in float, its loops fusing multiply and add; these follow that
+// arithmetic tap for tap so the result matches cv2 bit for bit. `p[k]` is row j - r + k from
+// column i0 - r, the pixel is i0 + i.
+template <class T, int K>
+TESSERA_CELL float sobel_scaled_dx(const T* const* p, gindex_t i, const float* ks) {
+    constexpr int r = K / 2;
+    auto diff = [&](int k) {
+        const T* q = p[k] + i;
+        if constexpr (K == 3) return static_cast<float>(int(q[2]) - int(q[0]));
+        else return static_cast<float>((int(q[4]) - int(q[0])) + 2 * (int(q[3]) - int(q[1])));
+    };
+    float acc = ks[r] * diff(r);
+    for (int t = 1; t <= r; ++t) acc = std::fma(ks[r + t], diff(r + t) + diff(r - t), acc);
+    return acc;
+}
+template <class T, int K>
+TESSERA_CELL float sobel_scaled_dy(const T* const* p, gindex_t i, const float* ks) {
+    constexpr int r = K / 2;
+    auto smooth = [&](int k) {
+        const T* q = p[k] + i;
+        float acc = ks[0] * static_cast<float>(q[0]);
+        for (int t = 1; t < K; ++t) acc = std::fma(ks[t], static_cast<float>(q[t]), acc);
+        return acc;
+    };
+    float out = 0.0f;
+    for (int t = 1; t <= r; ++t) out = std::fma(static_cast<float>(K == 3 ? 1 : 3 - t), smooth(r + t) - smooth(r - t), out);
+    return out;
+}
+// The smoothing weights times the scale, as float (cv::Mat's *= scale).
+std::array<float, 5> sobel_scaled_weights(const FilterSpec& s) {
+    std::array<float, 5> k{};
+    const double w3[] = {1, 2, 1}, w5[] = {1, 4, 6, 4, 1};
+    for (int t = 0; t < s.ksize; ++t) k[static_cast<std::size_t>(t)] = static_cast<float>((s.ksize == 3 ? w3[t] : w5[t]) * s.scale);
+    return k;
+}
+template <class T>
+bool sobel_scaled(const FilterSpec& s) {
+    return is_int<T> && s.scale != 1.0 && s.sobel != SobelOutput::magnitude;
+}
+template <class T>
+TESSERA_CELL T sobel_scaled_pixel(const FilterSpec& s, const T* const* p, gindex_t i, const float* ks) {
+    float d;
+    if (s.sobel == SobelOutput::dx) d = s.ksize == 3 ? sobel_scaled_dx<T, 3>(p, i, ks) : sobel_scaled_dx<T, 5>(p, i, ks);
+    else d = s.ksize == 3 ? sobel_scaled_dy<T, 3>(p, i, ks) : sobel_scaled_dy<T, 5>(p, i, ks);
+    return deriv_out<T>(d, 1.0f);
+}
+
 // Sobel: the column pass (smoothing or difference) first into one or two rows, then the row pass.
 template <class T>
 void sobel_row(const FilterSpec& s, ConstView<T, 2> in, gindex_t j, gindex_t c0, gindex_t c1, T* out,
@@ -259,7 +307,25 @@ void sobel_row(const FilterSpec& s, ConstView<T, 2> in, gindex_t j, gindex_t c0,
     D* sm = reinterpret_cast<D*>(s0);  // column-smoothed (for dx)
     D* df = reinterpret_cast<D*>(s1);  // column-differenced (for dy)
     const bool need_sm = s.sobel != SobelOutput::dy, need_df = s.sobel != SobelOutput::dx;
-    if (s.ksize == 3) {
+    if (sobel_scaled<T>(s)) {
+        const int r = s.ksize / 2;
+        const T* p[5];
+        for (int k = 0; k < s.ksize; ++k) p[k] = at(in, c0 - r, j - r + k);
+        const std::array<float, 5> ks = sobel_scaled_weights(s);
+        if (s.sobel == SobelOutput::dx && s.ksize == 3) {
+#pragma omp simd
+            for (gindex_t i = 0; i < w; ++i) out[i] = deriv_out<T>(sobel_scaled_dx<T, 3>(p, i, ks.data()), 1.0f);
+        } else if (s.sobel == SobelOutput::dx) {
+#pragma omp simd
+            for (gindex_t i = 0; i < w; ++i) out[i] = deriv_out<T>(sobel_scaled_dx<T, 5>(p, i, ks.data()), 1.0f);
+        } else if (s.ksize == 3) {
+#pragma omp simd
+            for (gindex_t i = 0; i < w; ++i) out[i] = deriv_out<T>(sobel_scaled_dy<T, 3>(p, i, ks.data()), 1.0f);
+        } else {
+#pragma omp simd
+            for (gindex_t i = 0; i < w; ++i) out[i] = deriv_out<T>(sobel_scaled_dy<T, 5>(p, i, ks.data()), 1.0f);
+        }
+    } else if (s.ksize == 3) {
         const gindex_t wt = w + 2;
         const T* a = at(in, c0 - 1, j - 1);
         const T* b = at(in, c0 - 1, j);
@@ -518,6 +584,12 @@ template <class T>
 T sobel_ref_pixel(const FilterSpec& s, ConstView<T, 2> in, gindex_t i, gindex_t j) {
     using D = deriv_t<T>;
     const float scale = static_cast<float>(s.scale);
+    if (sobel_scaled<T>(s)) {
+        const int r = s.ksize / 2;
+        const T* rows[5];
+        for (int k = 0; k < s.ksize; ++k) rows[k] = &in(i - r, j - r + k);
+        return sobel_scaled_pixel<T>(s, rows, 0, sobel_scaled_weights(s).data());
+    }
     auto p = [&](int dx, int dy) { return static_cast<D>(in(i + dx, j + dy)); };
     D gx, gy;
     if (s.ksize == 3) {

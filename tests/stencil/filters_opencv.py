@@ -62,15 +62,18 @@ def reference(img, spec, border):
         return cv2.blur(img, (k, k), borderType=b)
     if name == "sobel":
         k = int(p.get("ksize", 3))
+        s = float(p.get("scale", 1))
         if p["output"] == "dx":
-            return saturate_abs(cv2.Sobel(img, deriv, 1, 0, ksize=k, borderType=b), dt)
+            return saturate_abs(cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=k, scale=s, borderType=b), dt)
         if p["output"] == "dy":
-            return saturate_abs(cv2.Sobel(img, deriv, 0, 1, ksize=k, borderType=b), dt)
+            return saturate_abs(cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=k, scale=s, borderType=b), dt)
+        # What a cv2 user writes: 16-bit derivatives, their float magnitude, then the scale.
         gx = cv2.Sobel(img, deriv, 1, 0, ksize=k, borderType=b).astype(np.float32)
         gy = cv2.Sobel(img, deriv, 0, 1, ksize=k, borderType=b).astype(np.float32)
-        return saturate_abs(cv2.magnitude(gx, gy), dt)
+        return saturate_abs(cv2.magnitude(gx, gy) * np.float32(s), dt)
     if name == "laplacian":
-        return saturate_abs(cv2.Laplacian(img, deriv, ksize=int(p["ksize"]), borderType=b), dt)
+        s = float(p.get("scale", 1))
+        return saturate_abs(cv2.Laplacian(img, cv2.CV_32F, ksize=int(p["ksize"]), scale=s, borderType=b), dt)
     if name == "median":
         r = int(p["radius"])
         padded = cv2.copyMakeBorder(img, r, r, r, r, b)
@@ -97,7 +100,8 @@ SPECS = [
     "gaussian:sigma=0.8", "gaussian:sigma=2", "gaussian:sigma=3.3", "box:radius=1", "box:radius=2", "box:radius=4",
     "sobel:output=dx,ksize=3", "sobel:output=dy,ksize=3", "sobel:output=magnitude,ksize=3",
     "sobel:output=dx,ksize=5", "sobel:output=dy,ksize=5", "sobel:output=magnitude,ksize=5",
-    "laplacian:ksize=1", "laplacian:ksize=3", "median:radius=1", "median:radius=2",
+    "sobel:output=dx,ksize=3,scale=0.37", "sobel:output=magnitude,ksize=5,scale=0.1",
+    "laplacian:ksize=1", "laplacian:ksize=3", "laplacian:ksize=3,scale=0.3", "median:radius=1", "median:radius=2",
     "unsharp:sigma=1.5,amount=0.7", "kernel:values=0 -1 0;-1 5 -1;0 -1 0",
     "kernel:values=1 2 3 2 1;0 1 0 1 0;-1 0.5 0.25 0.5 -1",
 ]

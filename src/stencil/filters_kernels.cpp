@@ -15,6 +15,7 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "filters_impl.hpp"
@@ -133,7 +134,6 @@ struct GaussInt<u16> {
 };
 
 inline constexpr gindex_t kChunk = 2048;
-inline constexpr gindex_t kMedianChunk = 256;
 
 template <class T>
 const T* at(ConstView<T, 2> v, gindex_t i, gindex_t j) {
@@ -439,67 +439,101 @@ void median3_row(ConstView<T, 2> in, gindex_t j, gindex_t c0, gindex_t c1, T* ou
 
 // Median 5x5: Batcher's odd-even merge sort of 32 wires, the comparators that touch the 7
 // wires past 25 dropped (those wires stay +infinity, so the rest sorts 25), then pruned to
-// the ones the middle wire (12) depends on, each keeping only the outputs needed later.
+// the ones the middle wire (12) depends on, each keeping only the outputs needed later: 113
+// comparators. Built at compile time so the network unrolls over registers.
 struct Comparator {
-    int a, b;  // a < b: a gets the min, b the max
-    bool need_min, need_max;
+    int a = 0, b = 0;  // a < b: a gets the min, b the max
+    bool need_min = false, need_max = false;
 };
 
-std::vector<Comparator> median25_network() {
-    std::vector<std::pair<int, int>> all;
+constexpr int kBatcherMax = 256;
+
+constexpr int batcher32(std::array<std::array<int, 2>, kBatcherMax>& out) {
+    int m = 0;
     const int n = 32;
     for (int p = 1; p < n; p <<= 1)
         for (int k = p; k >= 1; k >>= 1)
             for (int jj = k % p; jj + k < n; jj += 2 * k)
                 for (int i = 0; i < std::min(k, n - jj - k); ++i)
-                    if ((i + jj) / (2 * p) == (i + jj + k) / (2 * p)) all.emplace_back(i + jj, i + jj + k);
-    std::vector<Comparator> kept;
-    std::array<bool, 32> needed{};
-    needed[12] = true;
-    for (auto it = all.rbegin(); it != all.rend(); ++it) {
-        const auto [a, b] = *it;
-        if (b >= 25) continue;
-        if (!needed[static_cast<std::size_t>(a)] && !needed[static_cast<std::size_t>(b)]) continue;
-        kept.push_back({a, b, needed[static_cast<std::size_t>(a)], needed[static_cast<std::size_t>(b)]});
-        needed[static_cast<std::size_t>(a)] = needed[static_cast<std::size_t>(b)] = true;
-    }
-    std::reverse(kept.begin(), kept.end());
-    return kept;
+                    if ((i + jj) / (2 * p) == (i + jj + k) / (2 * p)) out[static_cast<std::size_t>(m++)] = {i + jj, i + jj + k};
+    return m;
 }
 
-const std::vector<Comparator>& median25() {
-    static const std::vector<Comparator> net = median25_network();
-    return net;
+constexpr int median25_pruned(std::array<Comparator, kBatcherMax>& kept) {
+    std::array<std::array<int, 2>, kBatcherMax> all{};
+    const int m = batcher32(all);
+    std::array<bool, 32> needed{};
+    needed[12] = true;
+    int q = 0;
+    for (int c = m - 1; c >= 0; --c) {
+        const int a = all[static_cast<std::size_t>(c)][0], b = all[static_cast<std::size_t>(c)][1];
+        if (b >= 25) continue;
+        if (!needed[static_cast<std::size_t>(a)] && !needed[static_cast<std::size_t>(b)]) continue;
+        kept[static_cast<std::size_t>(q++)] = {a, b, needed[static_cast<std::size_t>(a)], needed[static_cast<std::size_t>(b)]};
+        needed[static_cast<std::size_t>(a)] = needed[static_cast<std::size_t>(b)] = true;
+    }
+    for (int i = 0, j = q - 1; i < j; ++i, --j) std::swap(kept[static_cast<std::size_t>(i)], kept[static_cast<std::size_t>(j)]);
+    return q;
+}
+
+constexpr int kMedian25Size = [] {
+    std::array<Comparator, kBatcherMax> k{};
+    return median25_pruned(k);
+}();
+constexpr std::array<Comparator, kMedian25Size> kMedian25 = [] {
+    std::array<Comparator, kBatcherMax> k{};
+    median25_pruned(k);
+    std::array<Comparator, kMedian25Size> r{};
+    for (int i = 0; i < kMedian25Size; ++i) r[static_cast<std::size_t>(i)] = k[static_cast<std::size_t>(i)];
+    return r;
+}();
+
+// 64 bytes of pixels as one GCC vector (one AVX-512 register, two AVX2 ones).
+typedef std::uint8_t vec64_u8 __attribute__((vector_size(64)));
+typedef std::uint16_t vec64_u16 __attribute__((vector_size(64)));
+typedef float vec64_f32 __attribute__((vector_size(64)));
+template <class T>
+using vec64 = std::conditional_t<std::is_same_v<T, u8>, vec64_u8, std::conditional_t<std::is_same_v<T, u16>, vec64_u16, vec64_f32>>;
+
+template <class V>
+TESSERA_CELL V vmin(V a, V b) { return b < a ? b : a; }
+template <class V>
+TESSERA_CELL V vmax(V a, V b) { return a < b ? b : a; }
+
+template <std::size_t I, class V>
+TESSERA_CELL void median25_step(V* v) {
+    constexpr Comparator c = kMedian25[I];
+    const V x = v[c.a], y = v[c.b];
+    if constexpr (c.need_min) v[c.a] = vmin(x, y);
+    if constexpr (c.need_max) v[c.b] = vmax(x, y);
+}
+template <class V, std::size_t... I>
+TESSERA_CELL V median25_vec(V* v, std::index_sequence<I...>) {
+    (median25_step<I>(v), ...);
+    return v[12];
 }
 
 template <class T>
-void median5_row(ConstView<T, 2> in, gindex_t j, gindex_t c0, gindex_t c1, T* out, std::byte* buf, std::size_t slot) {
+void median5_row(ConstView<T, 2> in, gindex_t j, gindex_t c0, gindex_t c1, T* out) {
+    using V = vec64<T>;
+    constexpr gindex_t L = 64 / sizeof(T);
     const gindex_t w = c1 - c0;
-    T* v[25];
-    for (int k = 0; k < 25; ++k) {
-        v[k] = reinterpret_cast<T*>(buf + slot * static_cast<std::size_t>(k));
-        const T* src = at(in, c0 - 2 + k % 5, j - 2 + k / 5);
-        std::memcpy(v[k], src, static_cast<std::size_t>(w) * sizeof(T));
-    }
-    for (const Comparator& c : median25()) {
-        T* __restrict x = v[c.a];
-        T* __restrict y = v[c.b];
-        if (c.need_min && c.need_max) {
-#pragma omp simd
-            for (gindex_t i = 0; i < w; ++i) {
-                const T p = x[i], q = y[i];
-                x[i] = min_(p, q);
-                y[i] = max_(p, q);
+    const T* p[5];
+    for (int k = 0; k < 5; ++k) p[k] = at(in, c0 - 2, j - 2 + k);
+    for (gindex_t i = 0; i < w; i += L) {
+        const gindex_t n = std::min(L, w - i);
+        V v[25];
+        for (int k = 0; k < 25; ++k) {
+            if (n == L) {
+                std::memcpy(&v[k], p[k / 5] + i + k % 5, sizeof(V));
+            } else {
+                v[k] = V{};
+                std::memcpy(&v[k], p[k / 5] + i + k % 5, static_cast<std::size_t>(n) * sizeof(T));
             }
-        } else if (c.need_min) {
-#pragma omp simd
-            for (gindex_t i = 0; i < w; ++i) x[i] = min_(x[i], y[i]);
-        } else {
-#pragma omp simd
-            for (gindex_t i = 0; i < w; ++i) y[i] = max_(x[i], y[i]);
         }
+        const V m = median25_vec(v, std::make_index_sequence<kMedian25Size>{});
+        std::memcpy(out + i, &m, static_cast<std::size_t>(n) * sizeof(T));
     }
-    std::memcpy(out, v[12], static_cast<std::size_t>(w) * sizeof(T));
 }
 
 template <class T>
@@ -710,9 +744,8 @@ void apply_filter(const FilterSpec& spec, ConstView<T, 2> in, View<T, 2> out, co
                     median3_row(in, j, c0, c1, out_row(j, c0), b, b + sl, b + 2 * sl);
                 });
             } else {
-                const std::size_t sl = static_cast<std::size_t>(kMedianChunk) * sizeof(T);
-                for_rows(box, workspace, kMedianChunk, sl, 25, [&](gindex_t j, gindex_t c0, gindex_t c1, std::byte* b) {
-                    median5_row(in, j, c0, c1, out_row(j, c0), b, sl);
+                for_rows(box, workspace, kChunk, 64, 1, [&](gindex_t j, gindex_t c0, gindex_t c1, std::byte*) {
+                    median5_row(in, j, c0, c1, out_row(j, c0));
                 });
             }
             break;

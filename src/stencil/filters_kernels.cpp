@@ -409,31 +409,71 @@ void laplacian_row(const FilterSpec& s, ConstView<T, 2> in, gindex_t j, gindex_t
     }
 }
 
+// 64 bytes of pixels as one GCC vector (one AVX-512 register, two AVX2 ones): the medians'
+// min/max networks run over these in registers.
+typedef std::uint8_t vec64_u8 __attribute__((vector_size(64)));
+typedef std::uint16_t vec64_u16 __attribute__((vector_size(64)));
+typedef float vec64_f32 __attribute__((vector_size(64)));
+template <class T>
+using vec64 = std::conditional_t<std::is_same_v<T, u8>, vec64_u8, std::conditional_t<std::is_same_v<T, u16>, vec64_u16, vec64_f32>>;
+
+template <class V>
+TESSERA_CELL V vmin(V a, V b) { return b < a ? b : a; }
+template <class V>
+TESSERA_CELL V vmax(V a, V b) { return a < b ? b : a; }
+
 // Median 3x3: sort each column of three, then the median of the nine is
 // med3(max of the column minima, med3 of the column medians, min of the column maxima).
+template <class V>
+TESSERA_CELL V vload(const void* p) {
+    V v;
+    std::memcpy(&v, p, sizeof(V));
+    return v;
+}
+
+// The three columns sorted, for the window columns starting at a, b, c (rows j - 1, j, j + 1).
+template <class V>
+struct Sorted3 {
+    V lo, md, hi;
+};
+template <class V>
+TESSERA_CELL Sorted3<V> sort_column(V a, V b, V c) {
+    const V x = vmin(a, b), y = vmax(a, b);
+    const V z = vmin(y, c);
+    return {vmin(x, z), vmax(x, z), vmax(y, c)};
+}
+
 template <class T>
-void median3_row(ConstView<T, 2> in, gindex_t j, gindex_t c0, gindex_t c1, T* out, std::byte* s0, std::byte* s1,
-                 std::byte* s2) {
-    const gindex_t w = c1 - c0, wt = w + 2;
-    T* lo = reinterpret_cast<T*>(s0);
-    T* md = reinterpret_cast<T*>(s1);
-    T* hi = reinterpret_cast<T*>(s2);
+void median3_row(ConstView<T, 2> in, gindex_t j, gindex_t c0, gindex_t c1, T* out) {
+    using V = vec64<T>;
+    constexpr gindex_t L = 64 / sizeof(T);
+    const gindex_t w = c1 - c0;
     const T* a = at(in, c0 - 1, j - 1);
     const T* b = at(in, c0 - 1, j);
     const T* c = at(in, c0 - 1, j + 1);
-#pragma omp simd
-    for (gindex_t i = 0; i < wt; ++i) {
-        const T x = min_(a[i], b[i]), y = max_(a[i], b[i]);
-        const T z = min_(y, c[i]);
-        hi[i] = max_(y, c[i]);
-        lo[i] = min_(x, z);
-        md[i] = max_(x, z);
+    // Whole vectors in registers, the last partial one through a zero-padded copy.
+    auto one = [&](const T* pa, const T* pb, const T* pc) {
+        const Sorted3<V> l = sort_column(vload<V>(pa), vload<V>(pb), vload<V>(pc));
+        const Sorted3<V> m = sort_column(vload<V>(pa + 1), vload<V>(pb + 1), vload<V>(pc + 1));
+        const Sorted3<V> r = sort_column(vload<V>(pa + 2), vload<V>(pb + 2), vload<V>(pc + 2));
+        const V lo = vmax(vmax(l.lo, m.lo), r.lo);
+        const V hi = vmin(vmin(l.hi, m.hi), r.hi);
+        const V md = vmax(vmin(l.md, m.md), vmin(vmax(l.md, m.md), r.md));
+        return vmax(vmin(lo, md), vmin(vmax(lo, md), hi));
+    };
+    gindex_t i = 0;
+    for (; i + L <= w; i += L) {
+        const V v = one(a + i, b + i, c + i);
+        std::memcpy(out + i, &v, sizeof(V));
     }
-#pragma omp simd
-    for (gindex_t i = 0; i < w; ++i) {
-        const T l = max_(max_(lo[i], lo[i + 1]), lo[i + 2]);
-        const T h = min_(min_(hi[i], hi[i + 1]), hi[i + 2]);
-        out[i] = med3(l, med3(md[i], md[i + 1], md[i + 2]), h);
+    if (i < w) {
+        T ta[L + 2] = {}, tb[L + 2] = {}, tc[L + 2] = {};
+        const std::size_t n = static_cast<std::size_t>(w - i + 2) * sizeof(T);
+        std::memcpy(ta, a + i, n);
+        std::memcpy(tb, b + i, n);
+        std::memcpy(tc, c + i, n);
+        const V v = one(ta, tb, tc);
+        std::memcpy(out + i, &v, static_cast<std::size_t>(w - i) * sizeof(T));
     }
 }
 
@@ -487,18 +527,6 @@ constexpr std::array<Comparator, kMedian25Size> kMedian25 = [] {
     for (int i = 0; i < kMedian25Size; ++i) r[static_cast<std::size_t>(i)] = k[static_cast<std::size_t>(i)];
     return r;
 }();
-
-// 64 bytes of pixels as one GCC vector (one AVX-512 register, two AVX2 ones).
-typedef std::uint8_t vec64_u8 __attribute__((vector_size(64)));
-typedef std::uint16_t vec64_u16 __attribute__((vector_size(64)));
-typedef float vec64_f32 __attribute__((vector_size(64)));
-template <class T>
-using vec64 = std::conditional_t<std::is_same_v<T, u8>, vec64_u8, std::conditional_t<std::is_same_v<T, u16>, vec64_u16, vec64_f32>>;
-
-template <class V>
-TESSERA_CELL V vmin(V a, V b) { return b < a ? b : a; }
-template <class V>
-TESSERA_CELL V vmax(V a, V b) { return a < b ? b : a; }
 
 template <std::size_t I, class V>
 TESSERA_CELL void median25_step(V* v) {
@@ -565,7 +593,7 @@ void for_rows(const Box<2>& box, FilterWorkspace& ws, gindex_t chunk, std::size_
 #pragma omp parallel num_threads(nt)
     {
         std::byte* buf = impl.buffer(omp_get_thread_num());
-#pragma omp for schedule(static)
+#pragma omp for schedule(runtime)
         for (gindex_t j = box.lo[1]; j < box.hi[1]; ++j)
             for (gindex_t c0 = box.lo[0]; c0 < box.hi[0]; c0 += chunk) fn(j, c0, std::min(c0 + chunk, box.hi[0]), buf);
     }
@@ -739,9 +767,8 @@ void apply_filter(const FilterSpec& spec, ConstView<T, 2> in, View<T, 2> out, co
             break;
         case FilterKind::median: {
             if (spec.radius == 1) {
-                const std::size_t sl = slot_bytes(kChunk, 1);
-                for_rows(box, workspace, kChunk, sl, 3, [&](gindex_t j, gindex_t c0, gindex_t c1, std::byte* b) {
-                    median3_row(in, j, c0, c1, out_row(j, c0), b, b + sl, b + 2 * sl);
+                for_rows(box, workspace, kChunk, 64, 1, [&](gindex_t j, gindex_t c0, gindex_t c1, std::byte*) {
+                    median3_row(in, j, c0, c1, out_row(j, c0));
                 });
             } else {
                 for_rows(box, workspace, kChunk, 64, 1, [&](gindex_t j, gindex_t c0, gindex_t c1, std::byte*) {

@@ -593,7 +593,7 @@ void for_rows(const Box<2>& box, FilterWorkspace& ws, gindex_t chunk, std::size_
 #pragma omp parallel num_threads(nt)
     {
         std::byte* buf = impl.buffer(omp_get_thread_num());
-#pragma omp for schedule(runtime)
+#pragma omp for schedule(static)
         for (gindex_t j = box.lo[1]; j < box.hi[1]; ++j)
             for (gindex_t c0 = box.lo[0]; c0 < box.hi[0]; c0 += chunk) fn(j, c0, std::min(c0 + chunk, box.hi[0]), buf);
     }

@@ -21,7 +21,9 @@ except ImportError as e:  # only a missing OpenCV skips; any other failure fails
 
 TOOL = sys.argv[1]
 VERBOSE = "-v" in sys.argv
-BORDERS = {"reflect101": cv2.BORDER_REFLECT_101, "replicate": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT}
+BORDERS = {"reflect101": cv2.BORDER_REFLECT_101, "replicate": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT,
+           "constant": cv2.BORDER_CONSTANT, "padded": cv2.BORDER_REFLECT_101}
+# "padded": this script pads with cv2.copyMakeBorder (reflect101) and the tool reads the padding.
 W, H = 101, 77
 
 
@@ -88,10 +90,32 @@ def reference(img, spec, border):
     raise ValueError(spec)
 
 
+def radius(spec, dtype):
+    """filter_radius<T>(spec) for the specs below."""
+    name, _, rest = spec.partition(":")
+    p = dict(kv.split("=") for kv in rest.split(",")) if rest and name != "kernel" else {}
+    if name in ("gaussian", "unsharp"):
+        if int(p.get("radius", 0)) > 0:
+            return int(p["radius"])
+        return (int(np.rint(float(p["sigma"]) * (3 if dtype == np.uint8 else 4) * 2 + 1)) | 1) // 2
+    if name in ("box", "median"):
+        return int(p["radius"])
+    if name == "sobel":
+        return int(p.get("ksize", 3)) // 2
+    if name == "laplacian":
+        return 1
+    rows = rest.partition("=")[2].split(";")
+    return max(len(rows), len(rows[0].split())) // 2
+
+
 def run_tool(img, spec, border, tmp):
     tname = {np.uint8: "u8", np.uint16: "u16", np.float32: "f32"}[img.dtype.type]
     src, dst = os.path.join(tmp, "in.raw"), os.path.join(tmp, "out.raw")
-    img.tofile(src)
+    if border == "padded":
+        r = radius(spec, img.dtype.type)
+        cv2.copyMakeBorder(img, r, r, r, r, cv2.BORDER_REFLECT_101).tofile(src)
+    else:
+        img.tofile(src)
     subprocess.run([TOOL, src, dst, str(W), str(H), tname, border, spec], check=True)
     return np.fromfile(dst, dtype=img.dtype).reshape(H, W)
 
@@ -117,8 +141,8 @@ def main():
             for iname, img in images(dt).items():
                 for border in BORDERS:
                     for spec in SPECS:
-                        if spec.startswith("median") and border == "reflect":
-                            continue
+                        if spec.startswith("median") and border in ("reflect", "constant"):
+                            continue  # covered by reflect101 and replicate (medianBlur pads itself)
                         ref = reference(img, spec, border)
                         got = run_tool(img, spec, border, tmp)
                         name = spec.split(":")[0]

@@ -6,6 +6,31 @@
 // cells of `box` and reads `in` on `box` grown by filter_radius() (the ghosts must hold the
 // border: grid::BorderExchange). Every kernel gives the same bits for any thread count and any
 // split of the image into boxes, and the same bits as its _ref twin.
+//
+// Arithmetic, as OpenCV 4.6's (tests/stencil/filters_opencv.py compares with cv2; integer
+// pixels match it bit for bit in every case tested, float pixels within 1e-5 of the largest
+// magnitude):
+//   gaussian   8-bit: the kernel in 8 fractional bits (getGaussianKernelFixedPoint_ED), exact
+//              integer sums, (s + 2^15) >> 16; 16-bit: 16 fractional bits, (s + 2^31) >> 32;
+//              float: (float) of gaussian_kernel(), column pass then row pass.
+//   box        exact integer sums, then round(float(sum) * float(1 / area)) (cv::blur's
+//              ColumnSum); float: sums in double.
+//   sobel      exact integer derivatives; |d| saturated (cv::convertScaleAbs of cv::Sobel);
+//              with scale != 1, dx and dy follow cv::Sobel's float arithmetic (scale folded
+//              into the smoothing kernel, fused multiply-adds); magnitude
+//              round(sqrt(fma(dx, dx, dy * dy)) * scale) as cv::magnitude of the unscaled
+//              derivatives, then cv::convertScaleAbs(..., scale).
+//   laplacian  ksize 1: [0 1 0; 1 -4 1; 0 1 0], ksize 3: [2 0 2; 0 -8 0; 2 0 2]; |L * scale|
+//              saturated for integers, L * scale for floats.
+//   unsharp    round(fma(in, 1 + amount, gaussian(in) * -amount)) (cv::addWeighted).
+//   median     the exact median of the 3x3 or 5x5 window (cv::medianBlur).
+//   kernel     float sums in row-major tap order, zero weights skipped, then rounded
+//              (cv::filter2D's direct path; OpenCV switches to a DFT for large kernels, so
+//              expect differences of one gray level there).
+// Rounding is half to even (cvRound). Limits: sigma <= 50, a Gaussian radius <= 256, a box
+// radius <= 64 (8-bit boxes match cv2 exactly up to radius 44 at least; 16-bit boxes larger
+// than 15 x 15 may differ from cv2 by one level in the last few columns of a row, which
+// OpenCV's scalar tail computes in double rather than float).
 #pragma once
 
 #include <cstdint>
@@ -70,7 +95,8 @@ int gaussian_ksize(double sigma, bool eight_bit);
 /// cv::getGaussianKernel(ksize, sigma) as doubles (sum 1).
 std::vector<double> gaussian_kernel(int ksize, double sigma);
 
-/// Reusable per-thread row buffers: keep one per chain so stages allocate nothing.
+/// Reusable per-thread row buffers: keep one per chain so stages allocate nothing (buffers grow
+/// to the largest stage seen and are reused). One workspace serves one call at a time.
 class FilterWorkspace {
 public:
     FilterWorkspace();
@@ -84,8 +110,10 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-/// Local, OpenMP over rows: out = stage(in) on `box`; reads `in` on box grown by
-/// filter_radius<T>(spec). `in` and `out` must not overlap.
+/// Local, OpenMP over rows (static schedule: contiguous row blocks, each thread with its own
+/// buffers in `workspace`): out = stage(in) on `box`; reads `in` on box grown by
+/// filter_radius<T>(spec). `in` and `out` must not overlap. Throws tessera::Error (before any
+/// write) when validate(spec) fails or the views do not hold those boxes.
 template <class T>
 void apply_filter(const FilterSpec& spec, ConstView<T, 2> in, View<T, 2> out, const Box<2>& box,
                   FilterWorkspace& workspace);

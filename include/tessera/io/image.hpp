@@ -23,6 +23,12 @@ const char* to_string(PixelType pixel) noexcept;
 std::size_t pixel_bytes(PixelType pixel) noexcept;
 template <class T>
 constexpr PixelType pixel_type_of();  // std::uint8_t -> u8, std::uint16_t -> u16, float -> f32
+template <>
+constexpr PixelType pixel_type_of<std::uint8_t>() { return PixelType::u8; }
+template <>
+constexpr PixelType pixel_type_of<std::uint16_t>() { return PixelType::u16; }
+template <>
+constexpr PixelType pixel_type_of<float>() { return PixelType::f32; }
 
 enum class ImageFormat { png, jpeg, bmp, pnm, tiff, hdf5 };
 const char* to_string(ImageFormat format) noexcept;

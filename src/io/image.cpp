@@ -91,7 +91,9 @@ bool can_store(ImageFormat format, PixelType pixel, int channels) noexcept {
     if (channels < 1 || channels > 4) return false;
     switch (format) {
     case ImageFormat::png: return pixel != PixelType::f32;
-    case ImageFormat::jpeg: return pixel == PixelType::u8 && (channels == 1 || channels == 3);
+    // stb_image_write stores every JPEG as three components (gray as RGB), so a gray image
+    // would read back as RGB: JPEG takes RGB only.
+    case ImageFormat::jpeg: return pixel == PixelType::u8 && channels == 3;
     case ImageFormat::bmp: return pixel == PixelType::u8 && channels != 2;
     case ImageFormat::pnm: return pixel != PixelType::f32 && (channels == 1 || channels == 3);
     case ImageFormat::tiff: return true;
@@ -117,7 +119,7 @@ ImageFormat check_writable(const fs::path& path, const ImageInfo& info) {
            << " channel(s) (";
         switch (*format) {
         case ImageFormat::png: os << "PNG: uint8 or uint16, 1 to 4 channels"; break;
-        case ImageFormat::jpeg: os << "JPEG: uint8, 1 or 3 channels"; break;
+        case ImageFormat::jpeg: os << "JPEG: uint8 RGB, 3 channels; gray images: PNG"; break;
         case ImageFormat::bmp: os << "BMP: uint8, 1, 3 or 4 channels"; break;
         case ImageFormat::pnm: os << "PGM/PPM: uint8 or uint16, 1 or 3 channels"; break;
         default: os << to_string(*format) << ": 1 to 4 channels"; break;

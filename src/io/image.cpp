@@ -832,7 +832,9 @@ Image read_tiff(const InputFile& f, bool header_only) {
 void write_tiff_file(const fs::path& path, const Image& image) {
     AtomicFile file(path);
     {
-        TiffHandle t(file.temporary(), "w");
+        // Classic TIFF addresses 4 GiB; larger images need BigTIFF ("w8").
+        const bool big = image.bytes.size() > (std::size_t{3} << 30);
+        TiffHandle t(file.temporary(), big ? "w8" : "w");
         if (!t.tif) image_error(path, "cannot write TIFF (" + t.why() + ")");
         const auto w = static_cast<std::uint32_t>(image.info.width), h = static_cast<std::uint32_t>(image.info.height);
         const auto spp = static_cast<std::uint16_t>(image.info.channels);

@@ -76,6 +76,28 @@ for ext, dtype, c in cases:
     else:
         compare(f"opencv {src.name} -> tessera", got, a)
 
+# Pillow writes what OpenCV does not: palettes (with transparency), 1-bit gray, gray + alpha,
+# colour-palette BMP, progressive JPEG. Palettes come back expanded.
+from PIL import Image  # noqa: E402
+
+rgb = image(np.uint8, 3)
+pal = Image.fromarray(rgb).quantize(16)
+pil_cases = [("pal.png", pal, {}, "RGB"), ("pal_trns.png", pal, {"transparency": 3}, "RGBA"),
+             ("bits.png", Image.fromarray(rgb[..., 0] > 128), {}, "L"),
+             ("la.png", Image.fromarray(image(np.uint8, 2), "LA"), {}, "LA"),
+             ("pal.bmp", pal, {}, "RGB"), ("bits.bmp", Image.fromarray(rgb[..., 1] > 100), {}, "L"),
+             ("progressive.jpg", Image.fromarray(rgb), {"progressive": True, "quality": 90}, "RGB")]
+for name, img, options, mode in pil_cases:
+    src = work / f"pil_{name}"
+    img.save(src, **options)
+    h5 = src.with_suffix(src.suffix + ".h5")
+    if convert(src, h5) is None:
+        continue
+    with h5py.File(h5, "r") as f:
+        got = f["image"][...]
+    want = np.array(Image.open(src).convert(mode))
+    compare(f"pillow {src.name} -> tessera", got, want, tolerance=1.0 if name.endswith(".jpg") else 0.0)
+
 # tessera writes (from an HDF5 image h5py made), OpenCV and h5py read.
 outs = [("png", np.uint8, 1), ("png", np.uint8, 2), ("png", np.uint8, 3), ("png", np.uint8, 4),
         ("png", np.uint16, 1), ("png", np.uint16, 3), ("png", np.uint16, 4), ("tif", np.uint8, 3),

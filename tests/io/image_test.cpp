@@ -390,3 +390,38 @@ TEST_F(ImageTest, RefusedWritesCreateNothing) {
     EXPECT_TRUE(io::read_image(dir / "keep.png").bytes == other.bytes);
     EXPECT_EQ(listing(), before);
 }
+
+TEST_F(ImageTest, ReadsTiledAndCompressedTiff) {
+    // 37 x 23 RGB 16-bit in 16 x 16 tiles (the last ones sticking out), LZW with a predictor.
+    const Image image = make_image(37, 23, 3, PixelType::u16);
+    const fs::path path = dir / "tiled.tif";
+    TIFF* tif = TIFFOpen(path.c_str(), "w");
+    ASSERT_NE(tif, nullptr);
+    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 37u);
+    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 23u);
+    TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, std::uint16_t(3));
+    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, std::uint16_t(16));
+    TIFFSetField(tif, TIFFTAG_PLANARCONFIG, std::uint16_t(PLANARCONFIG_CONTIG));
+    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, std::uint16_t(PHOTOMETRIC_RGB));
+    TIFFSetField(tif, TIFFTAG_COMPRESSION, std::uint16_t(COMPRESSION_LZW));
+    TIFFSetField(tif, TIFFTAG_PREDICTOR, std::uint16_t(PREDICTOR_HORIZONTAL));
+    TIFFSetField(tif, TIFFTAG_TILEWIDTH, 16u);
+    TIFFSetField(tif, TIFFTAG_TILELENGTH, 16u);
+    std::vector<std::uint16_t> tile(16 * 16 * 3);
+    for (std::uint32_t y = 0; y < 23; y += 16)
+        for (std::uint32_t x = 0; x < 37; x += 16) {
+            std::fill(tile.begin(), tile.end(), std::uint16_t{0});
+            for (std::uint32_t j = y; j < std::min(23u, y + 16); ++j)
+                for (std::uint32_t i = x; i < std::min(37u, x + 16); ++i)
+                    for (int c = 0; c < 3; ++c)
+                        tile[((j - y) * 16 + (i - x)) * 3 + static_cast<std::uint32_t>(c)] =
+                            image.pixels<std::uint16_t>()[(j * 37 + i) * 3 + static_cast<std::uint32_t>(c)];
+            ASSERT_GE(TIFFWriteTile(tif, tile.data(), x, y, 0, 0), 0);
+        }
+    TIFFClose(tif);
+    const Image back = io::read_image(path);
+    EXPECT_EQ(back.info.format, ImageFormat::tiff);
+    EXPECT_EQ(back.info.channels, 3);
+    EXPECT_EQ(back.info.pixel, PixelType::u16);
+    EXPECT_TRUE(back.bytes == image.bytes);
+}

@@ -143,6 +143,18 @@ ImageFormat check_writable(const fs::path& path, const ImageInfo& info) {
     return *format;
 }
 
+void check_plausible(const fs::path& path, const ImageInfo& info) {
+    // Sizes come from headers that may be damaged: bound them before anything is allocated, so
+    // that no size computation can overflow (sides below 2^31, at most 64 TiB of pixels).
+    constexpr std::uint64_t max_bytes = std::uint64_t{1} << 46;
+    const bool sides = info.width >= 1 && info.height >= 1 && info.width <= INT_MAX && info.height <= INT_MAX;
+    const std::uint64_t per_pixel = static_cast<std::uint64_t>(info.channels) * pixel_bytes(info.pixel);
+    if (!sides || info.channels < 1 || info.channels > 4 ||
+        static_cast<std::uint64_t>(info.width) * static_cast<std::uint64_t>(info.height) > max_bytes / per_pixel)
+        image_error(path, "corrupt image header (" + std::to_string(info.width) + " x " + std::to_string(info.height) +
+                              " pixels, " + std::to_string(info.channels) + " channel(s))");
+}
+
 hid_t h5_memory_type(PixelType pixel) noexcept {
     switch (pixel) {
     case PixelType::u8: return H5T_NATIVE_UINT8;
@@ -239,6 +251,10 @@ ImageInfo h5_image_info(const h5::File& file, const fs::path& path) {
     info.height = static_cast<std::int64_t>(dims[0]);
     info.width = static_cast<std::int64_t>(dims[1]);
     info.channels = dims.size() == 3 ? static_cast<int>(dims[2]) : 1;
+    if (dims[0] > static_cast<hsize_t>(INT_MAX) || dims[1] > static_cast<hsize_t>(INT_MAX))
+        image_error(path, "dataset /image of " + std::to_string(dims[1]) + " x " + std::to_string(dims[0]) +
+                              " pixels is too large (sides up to 2^31 - 1)");
+    check_plausible(path, info);
     return info;
 }
 
@@ -493,6 +509,11 @@ int stb_eof(void* user) {
 }
 const stbi_io_callbacks kStbCallbacks = {stb_read, stb_skip, stb_eof};
 
+std::string stb_reason() {
+    const char* why = stbi_failure_reason();
+    return why ? why : "stb_image failed";
+}
+
 // A complete JPEG has an end-of-image marker after its last start-of-scan marker (entropy-coded
 // data stuffs every 0xFF byte, so neither marker can appear inside it; thumbnails in EXIF come
 // before the main image's scans).
@@ -511,11 +532,50 @@ bool jpeg_complete(const std::string& data) {
     return false;
 }
 
+// Walks the JPEG's marker segments and checks each Huffman table (DHT) holds at most 256
+// codes: stb_image 2.27 writes past its tables on more (its 2.28 checks this itself).
+bool jpeg_tables_ok(const std::string& data) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(data[k]); };
+    std::size_t pos = 2;
+    while (pos + 1 < data.size()) {
+        if (byte(pos) != 0xff) return false;
+        const unsigned char marker = byte(pos + 1);
+        if (marker == 0xff) {  // fill byte
+            ++pos;
+            continue;
+        }
+        if (marker == 0xd9) return true;
+        if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+            pos += 2;
+            continue;
+        }
+        if (pos + 4 > data.size()) return false;
+        const std::size_t len = (std::size_t{byte(pos + 2)} << 8) | byte(pos + 3);
+        if (len < 2 || pos + 2 + len > data.size()) return false;
+        if (marker == 0xc4) {
+            for (std::size_t t = pos + 4; t < pos + 2 + len;) {
+                if (t + 17 > pos + 2 + len) return false;
+                std::size_t codes = 0;
+                for (std::size_t k = 1; k <= 16; ++k) codes += byte(t + k);
+                if (codes > 256) return false;
+                t += 17 + codes;
+            }
+        }
+        pos += 2 + len;
+        if (marker == 0xda) {  // entropy-coded data up to the next marker (0xFF 0x00 is a byte)
+            while (pos + 1 < data.size() &&
+                   !(byte(pos) == 0xff && byte(pos + 1) != 0 && !(byte(pos + 1) >= 0xd0 && byte(pos + 1) <= 0xd7)))
+                ++pos;
+        }
+    }
+    return false;
+}
+
 Image stb_decode(const InputFile& f, const std::string& data, ImageInfo info, const char* format) {
     int w = 0, h = 0, n = 0;
     stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(data.data()), static_cast<int>(data.size()),
                                         &w, &h, &n, info.channels);
-    if (!px) image_error(f.path(), std::string("truncated or corrupt ") + format + " (" + stbi_failure_reason() + ")");
+    if (!px) image_error(f.path(), std::string("truncated or corrupt ") + format + " (" + stb_reason() + ")");
     std::unique_ptr<stbi_uc, void (*)(void*)> owned(px, stbi_image_free);
     info.width = w;
     info.height = h;
@@ -528,12 +588,13 @@ Image read_jpeg(const InputFile& f, bool header_only) {
     StbReader reader{&f};
     int w = 0, h = 0, n = 0;
     if (!stbi_info_from_callbacks(&kStbCallbacks, &reader, &w, &h, &n))
-        image_error(f.path(), std::string("truncated or corrupt JPEG (") + stbi_failure_reason() + ")");
+        image_error(f.path(), std::string("truncated or corrupt JPEG (") + stb_reason() + ")");
     ImageInfo info{w, h, n >= 3 ? 3 : 1, PixelType::u8, ImageFormat::jpeg};
     if (header_only) return Image{info, {}};
     if (f.size() > static_cast<std::uint64_t>(INT_MAX)) image_error(f.path(), "JPEG files over 2 GiB are not supported");
     const std::string data = f.all();
     if (!jpeg_complete(data)) image_error(f.path(), "truncated or corrupt JPEG (no end-of-image marker after the last scan)");
+    if (!jpeg_tables_ok(data)) image_error(f.path(), "truncated or corrupt JPEG (bad marker segment or Huffman table)");
     return stb_decode(f, data, info, "JPEG");
 }
 
@@ -573,9 +634,10 @@ Image read_bmp(const InputFile& f, bool header_only) {
     if (w <= 0 || h <= 0 || bpp == 0 || bpp > 32)
         image_error(f.path(), "truncated or corrupt BMP (" + std::to_string(w) + " x " + std::to_string(h) + " pixels, " +
                                   std::to_string(bpp) + " bits per pixel)");
+    detail::check_plausible(f.path(), ImageInfo{w, h, 4, PixelType::u8, ImageFormat::bmp});
     std::uint64_t data = 0;
     if (compression == 0 || compression == 3 || compression == 6) {
-        data = (static_cast<std::uint64_t>(w) * bpp + 31) / 32 * 4 * static_cast<std::uint64_t>(h);
+        data = (static_cast<std::uint64_t>(w) * bpp + 31) / 32 * 4 * static_cast<std::uint64_t>(h);  // < 2^50
     } else if (compression == 1 || compression == 2) {
         data = size_image;  // run-length encoded: the header's byte count
     } else {
@@ -598,7 +660,7 @@ Image read_bmp(const InputFile& f, bool header_only) {
         StbReader reader{&f};
         int iw = 0, ih = 0, n = 0;
         if (!stbi_info_from_callbacks(&kStbCallbacks, &reader, &iw, &ih, &n))
-            image_error(f.path(), std::string("truncated or corrupt BMP (") + stbi_failure_reason() + ")");
+            image_error(f.path(), std::string("truncated or corrupt BMP (") + stb_reason() + ")");
         channels = n == 4 ? 4 : 3;
     }
     ImageInfo info{w, h, channels, PixelType::u8, ImageFormat::bmp};
@@ -712,6 +774,7 @@ Image read_pnm(const InputFile& f, bool header_only) {
     const PnmHeader hdr = parse_pnm(f, f.prefix(64 * 1024));
     ImageInfo info{hdr.width, hdr.height, hdr.channels, hdr.maxval > 255 ? PixelType::u16 : PixelType::u8,
                    ImageFormat::pnm};
+    detail::check_plausible(f.path(), info);
     const std::size_t bytes = image_size(info);
     if (hdr.data + bytes > f.size())
         image_error(f.path(), "truncated PGM/PPM (" + std::to_string(bytes) + " bytes of pixels expected, " +
@@ -800,8 +863,18 @@ Image read_tiff(const InputFile& f, bool header_only) {
         image_error(f.path(), "TIFF photometric interpretation " + std::to_string(photometric) + " with " +
                                   std::to_string(spp) + " samples is not supported (supported: grayscale with 1 or 2 "
                                   "samples, RGB with 3 or 4)");
+    detail::check_plausible(f.path(), info);
     Image image{info, {}};
     if (header_only) return image;
+    // A damaged header must not make us allocate (and zero) terabytes: above 1 GiB, uncompressed
+    // pixels must be in the file, compressed ones at most 4096 times smaller (beyond what
+    // deflate or LZW reach).
+    std::uint16_t compression = COMPRESSION_NONE;
+    TIFFGetFieldDefaulted(t.tif, TIFFTAG_COMPRESSION, &compression);
+    const std::uint64_t ratio = compression == COMPRESSION_NONE ? 1 : 4096;
+    if (image_size(info) > std::max<std::uint64_t>(f.size() * ratio, std::uint64_t{1} << 30))
+        image_error(f.path(), "truncated or corrupt TIFF (" + std::to_string(image_size(info)) +
+                                  " bytes of pixels from a file of " + std::to_string(f.size()) + ")");
     image.bytes.resize(image_size(info));
     const std::size_t row = static_cast<std::size_t>(w) * spp * pixel_bytes(info.pixel);
     auto fail = [&] { image_error(f.path(), "truncated or corrupt TIFF (" + t.why() + ")"); };
@@ -873,8 +946,15 @@ Image read_hdf5(const InputFile& f, bool header_only) {
         auto file = h5::File::open(f.path(), false);
         Image image{detail::h5_image_info(file, f.path()), {}};
         if (header_only) return image;
-        image.bytes.resize(image_size(image.info));
         h5::Handle ds(TESSERA_H5_CALL(H5Dopen2(file.get(), hdf5_image_dataset, H5P_DEFAULT)), H5Dclose);
+        // As for TIFF: above 1 GiB, the pixels of a contiguous dataset must be in the file,
+        // chunked ones (perhaps compressed) at most 4096 times smaller.
+        h5::Handle dcpl(TESSERA_H5_CALL(H5Dget_create_plist(ds.get())), H5Pclose);
+        const std::uint64_t ratio = H5Pget_layout(dcpl.get()) == H5D_CHUNKED ? 4096 : 1;
+        if (image_size(image.info) > std::max<std::uint64_t>(f.size() * ratio, std::uint64_t{1} << 30))
+            image_error(f.path(), "truncated or corrupt HDF5 image (" + std::to_string(image_size(image.info)) +
+                                      " bytes of pixels from a file of " + std::to_string(f.size()) + ")");
+        image.bytes.resize(image_size(image.info));
         TESSERA_H5_CALL(H5Dread(ds.get(), detail::h5_memory_type(image.info.pixel), H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                 image.bytes.data()));
         ds.close();
@@ -907,13 +987,17 @@ Image decode(const fs::path& path, bool header_only) {
     if (f.size() == 0) image_error(path, "empty file, not an image");
     const auto format = sniff(f);
     if (!format) image_error(path, "not an image in a supported format (PNG, JPEG, BMP, PGM/PPM, TIFF, HDF5)");
-    switch (*format) {
-    case ImageFormat::png: return read_png(f, header_only);
-    case ImageFormat::jpeg: return read_jpeg(f, header_only);
-    case ImageFormat::bmp: return read_bmp(f, header_only);
-    case ImageFormat::pnm: return read_pnm(f, header_only);
-    case ImageFormat::tiff: return read_tiff(f, header_only);
-    case ImageFormat::hdf5: return read_hdf5(f, header_only);
+    try {
+        switch (*format) {
+        case ImageFormat::png: return read_png(f, header_only);
+        case ImageFormat::jpeg: return read_jpeg(f, header_only);
+        case ImageFormat::bmp: return read_bmp(f, header_only);
+        case ImageFormat::pnm: return read_pnm(f, header_only);
+        case ImageFormat::tiff: return read_tiff(f, header_only);
+        case ImageFormat::hdf5: return read_hdf5(f, header_only);
+        }
+    } catch (const std::bad_alloc&) {
+        image_error(path, "not enough memory to read the image");
     }
     image_error(path, "unknown format");
 }

@@ -16,6 +16,10 @@ namespace tessera::io::detail {
 /// an existing folder. Throws tessera::Error naming the path.
 ImageFormat check_writable(const std::filesystem::path& path, const ImageInfo& info);
 
+/// Local: throws tessera::Error naming `path` unless the sizes of `info` are plausible (sides
+/// below 2^31, at most 64 TiB of pixels), so that no size computation overflows.
+void check_plausible(const std::filesystem::path& path, const ImageInfo& info);
+
 /// Local: "<path>: <why>" as a tessera::Error.
 [[noreturn]] void image_error(const std::filesystem::path& path, const std::string& why);
 

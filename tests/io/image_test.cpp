@@ -425,3 +425,31 @@ TEST_F(ImageTest, ReadsTiledAndCompressedTiff) {
     EXPECT_EQ(back.info.pixel, PixelType::u16);
     EXPECT_TRUE(back.bytes == image.bytes);
 }
+
+TEST_F(ImageTest, DamagedHeadersAllocateNothingHuge) {
+    // A JPEG Huffman table claiming more than 256 codes (stb_image 2.27 would overflow it).
+    io::write_image(dir / "photo.jpg", make_image(37, 23, 3, PixelType::u8, 1, true));
+    std::string jpeg = slurp(dir / "photo.jpg");
+    const auto dht = jpeg.find("\xff\xc4");
+    ASSERT_NE(dht, std::string::npos);
+    for (std::size_t k = 0; k < 16; ++k) jpeg[dht + 5 + k] = static_cast<char>(0x40);
+    spit(dir / "photo.jpg", jpeg);
+    expect_error([&] { io::read_image(dir / "photo.jpg"); }, dir / "photo.jpg", "corrupt JPEG");
+    // An HDF5 image of 10^10 pixels that holds none: refused before 10 GB are allocated.
+    {
+        auto file = io::h5::File::create(dir / "huge.h5");
+        io::h5::Handle space = io::h5::dataspace({100000, 100000});
+        io::h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+        const hsize_t chunk[2] = {1000, 1000};
+        H5Pset_chunk(dcpl.get(), 2, chunk);
+        io::h5::Handle ds(H5Dcreate2(file.get(), "image", H5T_STD_U8LE, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                          H5Dclose);
+        ds.close();
+        file.close();
+    }
+    EXPECT_EQ(io::read_image_info(dir / "huge.h5").width, 100000);
+    expect_error([&] { io::read_image(dir / "huge.h5"); }, dir / "huge.h5", "truncated or corrupt HDF5 image");
+    // A PGM header promising 4 * 10^18 pixels.
+    spit(dir / "huge.pgm", "P5\n2000000000 2000000000\n255\n" + std::string(100, '\0'));
+    expect_error([&] { io::read_image(dir / "huge.pgm"); }, dir / "huge.pgm", "");
+}

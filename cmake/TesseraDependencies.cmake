@@ -26,8 +26,11 @@ if(NOT TARGET tessera_random123)
   target_include_directories(tessera_random123 SYSTEM INTERFACE ${RANDOM123_INCLUDE_DIR})
 endif()
 
-# stb (PNG writer) is header-only as well.
+# stb (PNG writer, JPEG/BMP codecs) is header-only as well.
 find_path(STB_INCLUDE_DIR stb/stb_image_write.h REQUIRED)
+# Image files (io/image.hpp): libpng reads and writes PNG (8 and 16 bit), libtiff TIFF.
+find_package(PNG REQUIRED)
+find_package(TIFF REQUIRED)
 
 if(TESSERA_BUILD_TESTS)
   find_package(GTest REQUIRED)

@@ -12,7 +12,7 @@ TESSERA_PACKAGES=(
   python3 python3-numpy python3-h5py python3-matplotlib
   munge slurmctld slurmd slurm-client   # the one-node Slurm of the slurm tests (docs/slurm.md)
   paraview python3-paraview xvfb        # pvbatch renders heat's XDMF in apps.paraview.render_heat
-  python3-opencv python3-skimage        # tessera-filter is compared with OpenCV (cv2) on photographs
+  python3-opencv python3-skimage python3-pil  # tessera-filter and io.image are checked against OpenCV and Pillow
 )
 
 # tessera_blas_env: sets OPENBLAS_CORETYPE where OpenBLAS would run its generic kernels.

@@ -11,7 +11,7 @@ if(TARGET tessera-filter)
   foreach(kind u8-gray u8-rgb u16-gray)
     add_test(NAME apps.filter.opencv.${kind}
              COMMAND ${TESSERA_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/filter_opencv.py ${filter} ${MPIEXEC_EXECUTABLE}
-                     ${PROJECT_SOURCE_DIR}/data ${kind})
+                     ${PROJECT_SOURCE_DIR}/data ${kind} ${filter_mode})
     set_tests_properties(apps.filter.opencv.${kind} PROPERTIES TIMEOUT 600 PROCESSORS 2 LABELS "app;filter"
                          ENVIRONMENT "${TESSERA_MPI_TEST_ENV}")
   endforeach()

@@ -94,7 +94,9 @@ FilterSpec parse_filter(const std::string& text, const FilterDefaults& defaults)
 
     if (spec.kind == FilterKind::kernel) {
         // The weights may hold ',' themselves: the one key takes the rest of the text.
+        // A bare "kernel" leaves the weights to the caller (parse_kernel_weights, e.g. from a file).
         const std::string r = trim(rest);
+        if (r.empty()) return spec;
         TESSERA_CHECK(r.rfind("values=", 0) == 0, "kernel: expected 'kernel:values=...' (rows separated by ';')");
         parse_kernel_weights(r.substr(7), spec);
         validate(spec);
@@ -263,6 +265,7 @@ void validate(const FilterSpec& s) {
             break;
         case FilterKind::kernel: {
             const int w = s.kernel_width, h = s.kernel_height;
+            TESSERA_CHECK(!s.kernel.empty(), "kernel: no weights (give values=...)");
             TESSERA_CHECK(w >= 1 && h >= 1 && w % 2 == 1 && h % 2 == 1,
                           "kernel: " << w << " x " << h << " weights: sides must be odd");
             TESSERA_CHECK(w <= max_kernel_side && h <= max_kernel_side,

@@ -411,6 +411,19 @@ TEST(Filters, ErrorMessagesNameStageAndParameter) {
         for (int x = 0; x < 33; ++x) big += "1 ";
     }
     expect_error("kernel:values=" + big, "kernel: 33 x 33 is larger than 31 x 31");
+    // A bare kernel stage waits for its weights: validate() refuses it until they are given.
+    FilterSpec bare = parse_filter("kernel");
+    EXPECT_EQ(bare.kind, FilterKind::kernel);
+    EXPECT_TRUE(bare.kernel.empty());
+    try {
+        validate(bare);
+        ADD_FAILURE() << "kernel without weights: no error";
+    } catch (const tessera::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("kernel: no weights"), std::string::npos) << e.what();
+    }
+    parse_kernel_weights("0 1 0\n1 -4 1\n0 1 0", bare);
+    validate(bare);
+    EXPECT_EQ(bare.kernel_width, 3);
     FilterSpec s;
     s.kind = FilterKind::kernel;
     EXPECT_THROW(parse_kernel_weights("1 2;3", s), tessera::Error);

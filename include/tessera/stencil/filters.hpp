@@ -73,7 +73,9 @@ struct FilterDefaults {
 
 /// Parses one stage, "name" or "name:key=value,key=value", e.g. "gaussian:sigma=2",
 /// "sobel:output=dx", "median:radius=2", "kernel:values=0 1 0;1 -4 1;0 1 0". Keys a stage
-/// does not give come from `defaults`. Throws tessera::Error naming the stage and the key.
+/// does not give come from `defaults`. A bare "kernel" returns a kernel stage without weights,
+/// for the caller to fill with parse_kernel_weights (validate() refuses it until then).
+/// Throws tessera::Error naming the stage and the key.
 FilterSpec parse_filter(const std::string& text, const FilterDefaults& defaults = {});
 /// The canonical text of a stage, every parameter spelled out (parse_filter reads it back).
 std::string to_string(const FilterSpec& spec);

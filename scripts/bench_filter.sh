@@ -69,7 +69,7 @@ import sys, statistics as st
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 names = ["gaussian", "box5", "sobel", "median3"]
 print(f"\nmedians of {sys.argv[2]} rounds, megapixels/s (8-bit gray); bound = triad bandwidth / bytes per pixel")
-print(f"{'filter':10s} {'tessera 1x2':>12s} {'tessera 2x1':>12s} {'OpenCV':>10s} {'best/OpenCV':>12s} {'B/pixel':>8s} {'bound':>10s} {'best/bound':>11s}")
+print(f"{'filter':10s} {'1x2':>7s} {'2x1':>7s} {'OpenCV':>7s} {'1x2/CV':>7s} {'2x1/CV':>7s} {'B/px':>5s} {'bound':>7s} {'best/bound':>10s}")
 for n in names:
     def med(prefix, col=2):
         v = [float(r[col]) for r in rows if r[0] == n and r[1].startswith(prefix)]
@@ -77,6 +77,5 @@ for n in names:
     a, b, cv = med("tessera-1x2"), med("tessera-2x1"), med("opencv")
     bound = st.median([float(r[3]) for r in rows if r[0] == n and r[1].startswith("tessera")])
     bpp = st.median([float(r[4]) for r in rows if r[0] == n and r[1].startswith("tessera")])
-    best = max(a, b)
-    print(f"{n:10s} {a:12.0f} {b:12.0f} {cv:10.0f} {best / cv:12.2f} {bpp:8.1f} {bound:10.0f} {best / bound:11.2f}")
+    print(f"{n:10s} {a:7.0f} {b:7.0f} {cv:7.0f} {a / cv:7.2f} {b / cv:7.2f} {bpp:5.1f} {bound:7.0f} {max(a, b) / bound:10.2f}")
 PY

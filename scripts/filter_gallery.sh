@@ -19,7 +19,7 @@ small = cv2.resize(img, (300, 200), interpolation=cv2.INTER_AREA)
 cv2.imwrite(f"{sys.argv[2]}/coffee.png", small)
 cv2.imwrite(f"{sys.argv[2]}/coffee-gray.png", cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
 # A 48 x 32 corner of the photo for the border drawings: small enough to see the mirrored pixels.
-cv2.imwrite(f"{sys.argv[2]}/corner.png", small[60:92, 120:168])
+cv2.imwrite(f"{sys.argv[2]}/corner.png", small[22:54, 160:208])
 PY
 cp "$tmp/coffee.png" "$dst/input.png"
 run() {  # name, input, filter arguments...

@@ -50,9 +50,16 @@ if(TARGET tessera-filter)
     COMMAND ${filter} --help)
 
   # Bad input: exit 2, exactly one error line naming the file or option, no output at all.
+  # The default output folder must not appear; cases that name an output file run in a folder
+  # that holds an empty out/ (filter_bad_file) and check that the file did not appear in it.
   function(filter_bad name regex)
     tessera_add_app_test(NAME apps.filter.bad_${name} NP 2 EXIT 2 NO_OUTPUT out LABELS filter
       STDERR_COUNT "^tessera-filter: error: ${regex}=1" "error:=1" COMMAND ${filter} ${ARGN})
+  endfunction()
+  function(filter_bad_file name file regex)
+    tessera_add_app_test(NAME apps.filter.bad_${name} NP 2 EXIT 2 NO_OUTPUT ${file} LABELS filter
+      SETUP_FILES out/.keep STDERR_COUNT "^tessera-filter: error: ${regex}=1" "error:=1"
+      COMMAND ${filter} ${ARGN} --output ${file})
   endfunction()
   filter_bad(missing_input ".*nope\\.png.*" --input nope.png --filter gaussian)
   filter_bad(truncated ".*truncated\\.png.*(truncated|corrupt).*" --input ${bad}/truncated.png --filter gaussian)
@@ -72,12 +79,15 @@ if(TARGET tessera-filter)
   filter_bad(kernel_file_missing "--kernel nokernel\\.txt: cannot read the file.*"
              --input ${images}/camera.png --filter kernel --kernel nokernel.txt)
   filter_bad(unknown_filter "--filter blurr: unknown filter 'blurr'.*" --input ${images}/camera.png --filter blurr)
-  filter_bad(unknown_extension "--output out/x\\.xyz: unknown image extension '\\.xyz'.*"
-             --input ${images}/camera.png --filter box --output out/x.xyz)
+  filter_bad_file(unknown_extension out/x.xyz "--output out/x\\.xyz: unknown image extension '\\.xyz'.*"
+                  --input ${images}/camera.png --filter box)
   filter_bad(missing_folder "--output out/nodir/x\\.png: folder out/nodir does not exist"
              --input ${images}/camera.png --filter box --output out/nodir/x.png)
-  filter_bad(jpeg_16bit "--output x\\.jpg: .*cannot store 1-channel .*16.* pixels"
-             --input ${bad}/gray16.png --filter box --output x.jpg)
+  filter_bad_file(jpeg_16bit out/x.jpg "--output out/x\\.jpg: .*cannot store 1-channel .*16.* pixels"
+                  --input ${bad}/gray16.png --filter box)
+  # A corrupt input with a named output file: the file must not appear.
+  filter_bad_file(truncated_to_file out/x.png ".*truncated\\.png.*(truncated|corrupt).*"
+                  --input ${bad}/truncated.png --filter gaussian)
   filter_bad(bad_border "--border: .*" --input ${images}/camera.png --border mirror)
   filter_bad(bad_procs "--procs.*" --input ${images}/camera.png --procs 3 1)
 endif()

@@ -1,14 +1,14 @@
 // Finished field outputs: HDF5 through an atomic temporary, then the XDMF sidecar.
 #include "tessera/io/field_file.hpp"
 
-#include <optional>
-
 #include "tessera/core/error.hpp"
 #include "tessera/core/timer.hpp"
 #include "tessera/io/atomic_file.hpp"
 #include "tessera/io/field_io.hpp"
 #include "tessera/io/hdf5.hpp"
 #include "tessera/io/xdmf.hpp"
+
+#include "atomic_h5.hpp"
 
 namespace tessera::io {
 
@@ -21,28 +21,19 @@ void write_field_file(const fs::path& path, const grid::Field<double, Dim>& fiel
     const auto cells = field.decomp().global_cells();
     const std::vector<double> origin = info.origin.empty() ? std::vector<double>(Dim, 0.0) : info.origin;
     const std::vector<double> spacing = info.spacing.empty() ? std::vector<double>(Dim, 1.0) : info.spacing;
-    std::optional<AtomicFile> atomic;
-    std::string reserved;
-    collective_call(comm, [&] {
-        if (comm.rank() != 0) return;
-        atomic.emplace(path);
-        reserved = atomic->temporary().string();
-    }, 1);
-    const fs::path tmp = mpi::bcast(comm, reserved, 0);
-    try {
-        auto file = collective_call(comm, [&] { return h5::File::create(comm, tmp); }, 1);
-        write_field<Dim>(file, info.dataset, field);
-        const hid_t f = file.get();
-        h5::write_attribute(f, "step", static_cast<long long>(info.step));
-        h5::write_attribute(f, "time", info.time);
-        h5::write_attribute(f, "spacing", spacing);
-        h5::write_attribute(f, "origin", origin);
-        for (const auto& [name, value] : info.text) h5::write_attribute(f, name, value);
-        for (const auto& [name, value] : info.numbers) h5::write_attribute(f, name, value);
-        collective_call(comm, [&] { file.close(); }, 1);
-        collective_call(comm, [&] {
-            if (comm.rank() != 0) return;
-            atomic->commit();
+    detail::write_h5_atomically(
+        comm, path,
+        [&](h5::File& file) {
+            write_field<Dim>(file, info.dataset, field);
+            const hid_t f = file.get();
+            h5::write_attribute(f, "step", static_cast<long long>(info.step));
+            h5::write_attribute(f, "time", info.time);
+            h5::write_attribute(f, "spacing", spacing);
+            h5::write_attribute(f, "origin", origin);
+            for (const auto& [name, value] : info.text) h5::write_attribute(f, name, value);
+            for (const auto& [name, value] : info.numbers) h5::write_attribute(f, name, value);
+        },
+        [&] {
             XdmfGrid g;
             g.h5_file = path.filename().string();
             g.dataset = info.dataset;
@@ -53,13 +44,7 @@ void write_field_file(const fs::path& path, const grid::Field<double, Dim>& fiel
             g.time = info.time;
             fs::path xdmf = path;
             write_xdmf(xdmf.replace_extension(".xdmf"), {g});
-        }, 1);
-    } catch (const std::exception& e) {
-        if (atomic) atomic->discard();
-        if (const auto* ce = dynamic_cast<const CollectiveError*>(&e))
-            throw CollectiveError(path.string() + ": " + ce->what(), ce->failing_rank(), ce->exit_code());
-        throw;
-    }
+        });
 }
 
 template void write_field_file<2>(const fs::path&, const grid::Field<double, 2>&, const FieldFileInfo&);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <sstream>
 
+#include "atomic_h5.hpp"
 #include "image_detail.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/timer.hpp"
@@ -236,32 +237,16 @@ std::uint64_t write_image_tiles(const fs::path& path, const std::vector<grid::Fi
     TESSERA_CHECK_ALL(comm, problem.empty(), problem);
     const auto tile = pack_tile(channels);
     if (info.format == ImageFormat::hdf5) {
-        std::optional<AtomicFile> atomic;
-        std::string reserved;
-        collective_call(comm, [&] {
-            if (comm.rank() != 0) return;
-            atomic.emplace(path);
-            reserved = atomic->temporary().string();
-        }, 1);
-        const fs::path tmp = mpi::bcast(comm, reserved, 0);
-        try {
-            auto file = collective_call(comm, [&] { return h5::File::create(comm, tmp); }, 1);
-            auto ds = detail::create_h5_image(file, info);
-            auto [fspace, mspace] = tile_selections(ds.get(), decomp.owned_box(), info.channels);
-            auto dxpl = h5::collective_transfer();
-            TESSERA_H5_CALL(H5Dwrite(ds.get(), detail::h5_memory_type(info.pixel), mspace.get(), fspace.get(),
-                                     dxpl.get(), tile.data()));
-            ds.close();
-            collective_call(comm, [&] { file.close(); }, 1);
-            collective_call(comm, [&] {
-                if (comm.rank() == 0) atomic->commit();
-            }, 1);
-        } catch (const std::exception& e) {
-            if (atomic) atomic->discard();
-            if (const auto* ce = dynamic_cast<const CollectiveError*>(&e))
-                throw CollectiveError(path.string() + ": " + ce->what(), ce->failing_rank(), ce->exit_code());
-            throw;
-        }
+        detail::write_h5_atomically(
+            comm, path,
+            [&](h5::File& file) {
+                auto ds = detail::create_h5_image(file, info);
+                auto [fspace, mspace] = tile_selections(ds.get(), decomp.owned_box(), info.channels);
+                auto dxpl = h5::collective_transfer();
+                TESSERA_H5_CALL(H5Dwrite(ds.get(), detail::h5_memory_type(info.pixel), mspace.get(), fspace.get(),
+                                         dxpl.get(), tile.data()));
+            },
+            [] {});
         return tile.size() * sizeof(T);
     }
     const auto boxes = gather_boxes(comm, decomp.owned_box());

@@ -43,6 +43,11 @@ if(TARGET tessera-filter)
   tessera_add_app_test(NAME apps.filter.benchmark NP 2 LABELS filter FILES b.h5.summary.json
     STDOUT "megapixels/s" "memory-bandwidth bound: [0-9.]+ bytes per pixel .* GB/s \\(same run\\)"
     COMMAND ${filter} --input ${images}/camera.png --filter box:radius=2 --benchmark --repetitions 3 --output b.h5)
+  # --sigma and --radius are the defaults of the stages that take them: the chain as run says so.
+  tessera_add_app_test(NAME apps.filter.stage_defaults NP 1 LABELS filter FILES d.png
+    STDOUT "chain: gaussian:sigma=2,radius=0 -> median:radius=2 -> gaussian:sigma=0.5,radius=0 -> box:radius=2;"
+    COMMAND ${filter} --input ${images}/camera.png --sigma 2 --radius 2 --filter gaussian --filter median
+            --filter gaussian:sigma=0.5 --filter box --output d.png)
   tessera_add_app_test(NAME apps.filter.help NP 1 LABELS filter
     STDOUT "--filter" "--border" "--sigma" "--radius" "--kernel" "--procs" "--benchmark"
            "gaussian.*sigma" "box.*radius" "sobel.*output" "laplacian.*ksize" "unsharp.*amount" "median.*radius"

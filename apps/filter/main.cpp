@@ -70,8 +70,6 @@ struct OutputPlan {
     io::ImageFormat format = io::ImageFormat::png;
 };
 
-fs::path input_path(const std::string& input) { return fs::path(input); }
-
 // Decides and checks the output (collective through TESSERA_CHECK_ALL): nothing is created here.
 OutputPlan plan_output(const mpi::Comm& comm, const FilterConfig& cfg, const io::ImageInfo& info) {
     const fs::path out = cfg.options.common().output;
@@ -93,7 +91,7 @@ OutputPlan plan_output(const mpi::Comm& comm, const FilterConfig& cfg, const io:
     } else {
         plan.into_folder = true;
         plan.folder = out;
-        const fs::path name = input_path(cfg.input).filename();
+        const fs::path name = fs::path(cfg.input).filename();
         plan.image = out / name;
         plan.summary = out / "summary.json";
         plan.format = info.format;
@@ -232,21 +230,16 @@ ChainResult filter_image(const mpi::Comm& world, const FilterConfig& cfg, const 
     if (benchmark) {
         // Each repetition starts from the input (untimed copy) and is followed by a triad, so the
         // bandwidth bound is measured at the same moment as the rate.
-        auto reset = [&] {
+        auto copy_owned = [&](std::vector<grid::Field<T, 2>>& from, std::vector<grid::Field<T, 2>>& to) {
             for (int c = 0; c < channels; ++c) {
-                const auto src = input[c].view();
-                auto dst = a[c].view();
+                const auto src = from[c].view();
+                auto dst = to[c].view();
                 for (gindex_t j = owned.lo[1]; j < owned.hi[1]; ++j)
                     std::copy_n(&src(owned.lo[0], j), owned.extent(0), &dst(owned.lo[0], j));
             }
         };
-        // The first copy of the input into `input` (read into a above).
-        for (int c = 0; c < channels; ++c) {
-            const auto src = a[c].view();
-            auto dst = input[c].view();
-            for (gindex_t j = owned.lo[1]; j < owned.hi[1]; ++j)
-                std::copy_n(&src(owned.lo[0], j), owned.extent(0), &dst(owned.lo[0], j));
-        }
+        copy_owned(a, input);  // keep the pixels read, for every repetition to start from
+        auto reset = [&] { copy_owned(input, a); };
         run::set_progress_mode(run::ProgressMode::never);
         result.reps = run::repeat(world, cfg.repetitions, reset, run_chain, true);
         result.seconds = result.reps.median_seconds();
@@ -274,6 +267,17 @@ std::string human_bytes(double bytes) {
     else if (bytes >= 1 << 20) s << bytes / (1 << 20) << " MiB";
     else s << bytes / 1024 << " KiB";
     return s.str();
+}
+
+// Calls f(T{}) with the C++ type of `pixel`.
+template <class F>
+decltype(auto) with_pixel_type(io::PixelType pixel, F&& f) {
+    switch (pixel) {
+        case io::PixelType::u8: return f(std::uint8_t{});
+        case io::PixelType::u16: return f(std::uint16_t{});
+        case io::PixelType::f32: break;
+    }
+    return f(float{});
 }
 
 // Memory each rank needs for pixels: two fields per channel (three when benchmarking) and, for
@@ -314,10 +318,7 @@ int run_filter(Runtime& runtime, FilterConfig& cfg) {
     });
     int ghost = 0;
     for (const auto& s : chain) {
-        const int r = info.pixel == io::PixelType::u8    ? stencil::filter_radius<std::uint8_t>(s)
-                      : info.pixel == io::PixelType::u16 ? stencil::filter_radius<std::uint16_t>(s)
-                                                         : stencil::filter_radius<float>(s);
-        ghost = std::max(ghost, r);
+        ghost = std::max(ghost, with_pixel_type(info.pixel, [&](auto t) { return stencil::filter_radius<decltype(t)>(s); }));
     }
     check_memory(world, cfg, info, plan, decomp, ghost);
 
@@ -334,21 +335,17 @@ int run_filter(Runtime& runtime, FilterConfig& cfg) {
                   c.empty() ? "(none: conversion only)" : c, "; border ", cfg.border);
     }
 
-    ChainResult r;
-    switch (info.pixel) {
-        case io::PixelType::u8: r = filter_image<std::uint8_t>(world, cfg, info, chain, plan, decomp); break;
-        case io::PixelType::u16: r = filter_image<std::uint16_t>(world, cfg, info, chain, plan, decomp); break;
-        case io::PixelType::f32: r = filter_image<float>(world, cfg, info, chain, plan, decomp); break;
-    }
+    const ChainResult r = with_pixel_type(info.pixel, [&](auto t) {
+        return filter_image<decltype(t)>(world, cfg, info, chain, plan, decomp);
+    });
 
     // 3. Report: the chain's rate in megapixels/s (pixels of the image, all channels, per second).
     const double pixels = static_cast<double>(info.width) * static_cast<double>(info.height);
     const double rate = r.seconds > 0 ? pixels / r.seconds : 0.0;
     double bytes_pp = 0;  // bytes per pixel the chain must move at least, all channels
     for (const auto& s : chain) {
-        bytes_pp += info.channels * (info.pixel == io::PixelType::u8    ? stencil::filter_bytes_per_pixel<std::uint8_t>(s)
-                                     : info.pixel == io::PixelType::u16 ? stencil::filter_bytes_per_pixel<std::uint16_t>(s)
-                                                                        : stencil::filter_bytes_per_pixel<float>(s));
+        bytes_pp += info.channels *
+                    with_pixel_type(info.pixel, [&](auto t) { return stencil::filter_bytes_per_pixel<decltype(t)>(s); });
     }
     log::info("wrote ", plan.image.string());
     if (!chain.empty()) {

@@ -13,6 +13,7 @@ TESSERA_PACKAGES=(
   munge slurmctld slurmd slurm-client   # the one-node Slurm of the slurm tests (docs/slurm.md)
   paraview python3-paraview xvfb        # pvbatch renders heat's XDMF in apps.paraview.render_heat
   python3-opencv python3-skimage python3-pil  # tessera-filter and io.image are checked against OpenCV and Pillow
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg  # video in tessera-filter (io/video); ffmpeg makes and checks test videos
 )
 
 # tessera_blas_env: sets OPENBLAS_CORETYPE where OpenBLAS would run its generic kernels.

@@ -428,8 +428,10 @@ void FrameStackWriter::commit() {
         file.close();
         sync_path(partial_);
     });
-    if (std::rename(partial_.c_str(), path_.c_str()) != 0)
-        image_error(path_, "cannot rename " + partial_.string() + " to it: " + std::strerror(errno));
+    if (std::rename(partial_.c_str(), path_.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        image_error(path_, "cannot rename " + partial_.string() + " to it: " + why);
+    }
     try {
         sync_path(path_.has_parent_path() ? path_.parent_path() : fs::path("."), true);
     } catch (const std::exception& e) {

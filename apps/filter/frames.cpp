@@ -193,10 +193,18 @@ FramePlan plan_frames(const mpi::Comm& world, const FilterConfig& cfg) {
         plan.reason = "raw frames on standard input";
     } else if (io::is_video_path(cfg.input) && !fs::is_directory(cfg.input)) {
         plan.input = InputKind::video;
-        const auto info = collective_call(world, [&] {
+        io::VideoInfo info;  // rank 0 opens the file (it alone decodes); the others learn its size
+        collective_call(world, [&] {
+            if (world.rank() != 0) return;
             TESSERA_CHECK(fs::exists(cfg.input), "--input " << cfg.input << ": no such file");
-            return io::VideoReader(cfg.input, 1).info();
+            info = io::VideoReader(cfg.input, 1).info();
         });
+        std::int64_t shape[3] = {info.width, info.height, info.frames};
+        mpi::bcast(world, std::span<std::int64_t>(shape, 3), 0);
+        info.width = shape[0];
+        info.height = shape[1];
+        info.frames = shape[2];
+        info.codec = mpi::bcast(world, info.codec, 0);
         plan.frame.width = info.width;
         plan.frame.height = info.height;
         plan.frame.channels = 1;  // decoded to gray (rgb with --pixel rgb24)
@@ -216,6 +224,8 @@ FramePlan plan_frames(const mpi::Comm& world, const FilterConfig& cfg) {
         plan.frame = set.frame;
         plan.count = set.count;
         for (const auto& f : set.files) plan.names.push_back(f.filename().string());
+        if (set.files.empty())  // a stack: frames are numbered
+            for (gindex_t i = 0; i < set.count; ++i) plan.names.push_back(frame_name(i, ".png"));
         plan.reason = "a batch of " + std::to_string(set.count) + " frames (" + io::to_string(set.kind) + ")";
     }
     // Output.
@@ -361,7 +371,7 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
                 },
                 options,
                 [&](const tasks::TaskFailure& f) {
-                    log::warning("frame ", f.index, " (", own_files ? plan.names[static_cast<std::size_t>(f.index)] : frame_name(f.index, ""),
+                    log::warn("frame ", f.index, " (", own_files ? plan.names[static_cast<std::size_t>(f.index)] : frame_name(f.index, ""),
                                  ") failed on rank ", f.rank, ": ", f.message);
                 });
         });
@@ -378,7 +388,7 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
                             {"busy_seconds", {{"min", report.busy_min}, {"avg", report.busy_avg}, {"max", report.busy_max}}}};
         if (report.skipped > 0) log::info("resumed: ", report.skipped, " frames finished earlier were skipped, ", report.completed, " ran now");
         if (!report.ok()) {
-            log::warning(report.failures.size(), " frame(s) failed", report.stopped ? "; the queue stopped" : "",
+            log::warn(report.failures.size(), " frame(s) failed", report.stopped ? "; the queue stopped" : "",
                          "; ", report.skipped + report.completed, " frames are finished and kept",
                          plan.journal.empty() ? std::string() : " (listed in " + plan.journal.string() + "; --resume runs the rest)");
             exit_code = 1;

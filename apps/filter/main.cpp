@@ -261,6 +261,9 @@ void check_memory(const mpi::Comm& world, const FilterConfig& cfg, const io::Ima
 
 int run_filter(Runtime& runtime, FilterConfig& cfg) {
     const auto& world = runtime.world();
+    if (input_is_frames(cfg)) return run_frames(runtime, cfg);
+    TESSERA_CHECK_ALL(world, !(cfg.mode == "tiles" && (cfg.input == "-" || fs::is_directory(cfg.input))),
+                      "--mode tiles: --input " << cfg.input << " holds frames; tiles split one image (use --mode frames)");
     const io::ImageInfo info = io::read_image_info(world, cfg.input);
     const auto chain = parse_chain(world, cfg);
     const auto plan = plan_output(world, cfg, info);

@@ -147,7 +147,6 @@ public:
         switch (plan_.output) {
             case OutputKind::stack:
                 stack_->write(index, frame);
-                stack_->flush();  // durable before the journal lists it
                 break;
             case OutputKind::video: video_->write(frame); break;
             case OutputKind::raw:
@@ -163,6 +162,10 @@ public:
             }
         }
         ++written_;
+    }
+    // Makes the frames written so far durable (before the journal lists them).
+    void flush() {
+        if (stack_) stack_->flush();
     }
     void commit() {
         if (stack_) stack_->commit();
@@ -348,6 +351,9 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
         options.resume = cfg.resume;
         options.fingerprint = fingerprint(cfg, plan);
         if (watchdog) options.heartbeat = [&](gindex_t i) { watchdog->kick(i); };
+        options.before_journal_save = [&] {
+            if (output) output->flush();
+        };
         run::Progress progress("filter", plan.count, "frames");
         options.on_progress = [&](gindex_t done, gindex_t) { progress.update(done); };
         const bool own_files = plan.output == OutputKind::folder;

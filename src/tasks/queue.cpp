@@ -265,6 +265,7 @@ private:
         last_save_ = now;
         if (!journal_error_.empty()) return;
         try {
+            if (options_.before_journal_save) options_.before_journal_save();
             journal_->save(options_.journal);
             saved_count_ = journal_->n_finished();
         } catch (const std::exception& e) {  // kept: the queue stops, the peers are still drained

@@ -76,6 +76,10 @@ struct TaskOptions {
     /// Writer rank, after each result delivered in order: (tasks finished including those
     /// skipped on resume, n_tasks). For progress lines.
     std::function<void(gindex_t finished, gindex_t total)> on_progress;
+    /// Writer rank, just before each journal save: make the results delivered so far durable
+    /// (e.g. flush an output file), so the journal never lists a task whose output a crash
+    /// could still lose.
+    std::function<void()> before_journal_save;
     /// Every rank, after each task of its own ends (success or failure), from the thread that
     /// ran it: e.g. run::Watchdog::kick, so a task that never returns ends the job.
     std::function<void(gindex_t index)> heartbeat;

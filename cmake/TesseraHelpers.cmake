@@ -30,7 +30,9 @@ set(TESSERA_MODULE_DEPS_stencil core grid)
 set(TESSERA_MODULE_DEPS_linalg core)
 set(TESSERA_MODULE_DEPS_montecarlo core grid)
 set(TESSERA_MODULE_DEPS_io core grid linalg)
-set(TESSERA_MODULE_DEPS_run core grid stencil linalg montecarlo io)
+# tasks writes its journal through io's AtomicFile (the one atomic-replace in the library).
+set(TESSERA_MODULE_DEPS_tasks core io)
+set(TESSERA_MODULE_DEPS_run core grid stencil linalg montecarlo io tasks)
 
 # tessera_add_module(<name> SOURCES ... [DEPS <targets>...] [PRIVATE_DEPS <targets>...])
 # Creates tessera_<name> with alias tessera::<name>, exported as tessera::<name>.

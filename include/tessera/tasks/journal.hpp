@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tessera/core/types.hpp"
@@ -26,6 +27,9 @@ public:
     gindex_t n_finished() const noexcept { return n_finished_; }
     gindex_t n_tasks() const noexcept { return n_tasks_; }
     const std::string& fingerprint() const noexcept { return fingerprint_; }
+    /// Local: marks the tasks of `ranges` (as ranges() writes them) finished. Throws
+    /// tessera::Error when the text is malformed or names a task outside [0, n_tasks).
+    void mark_ranges(std::string_view ranges);
     /// The finished indices as text, e.g. "0-41,45" ("none" when empty).
     std::string ranges() const;
 

@@ -227,6 +227,9 @@ Layout layout(const PlotPanel& panel, int pw, int ph) {
     return l;
 }
 
+std::array<int, 4> draw_legend(Canvas& c, const PlotPanel& panel, const Layout& l,
+                               const std::vector<const PlotSeries*>& entries, int label_width);
+
 void draw_panel(Canvas& c, const PlotPanel& panel, const Layout& l) {
     const auto& f = l.frame;
     auto px = [&](double x) { return static_cast<int>(std::lround(f.pixel_x(x))); };
@@ -239,12 +242,6 @@ void draw_panel(Canvas& c, const PlotPanel& panel, const Layout& l) {
         const int x = px(panel.x_marker);
         for (int y = f.top + 1; y < f.bottom; ++y)
             if ((y - f.top - 1) % 10 < 6) c.plot(x, y, marker_line);
-        if (!panel.x_marker_label.empty()) {
-            // Right of the line, unless it would run past the frame.
-            const int w = text_width(panel.x_marker_label);
-            const int tx = x + 4 + w < f.right - 2 ? x + 4 : x - 4 - w;
-            c.text(tx, f.top + 4, panel.x_marker_label, marker_line);
-        }
     }
     for (const auto& s : panel.series) {
         const std::size_t n = s.x.size();
@@ -295,7 +292,40 @@ void draw_panel(Canvas& c, const PlotPanel& panel, const Layout& l) {
     int label_width = 0;
     for (const auto& s : panel.series)
         if (!s.label.empty()) entries.push_back(&s), label_width = std::max(label_width, text_width(s.label));
-    if (entries.empty()) return;
+    const auto legend = draw_legend(c, panel, l, entries, label_width);
+
+    // The marker's label last, on white so that no series hides it: at the top of the plot area
+    // right of the line, else left of it, else at the bottom, wherever it clears the legend and
+    // the frame.
+    if (panel.has_x_marker && std::isfinite(panel.x_marker) && !panel.x_marker_label.empty()) {
+        const int x = px(panel.x_marker), w = text_width(panel.x_marker_label);
+        const auto [lx0, ly0, lx1, ly1] = legend;
+        const std::array<std::pair<int, int>, 4> places{{{x + 5, f.top + 4},
+                                                         {x - 5 - w, f.top + 4},
+                                                         {x + 5, f.bottom - 4 - glyph_height},
+                                                         {x - 5 - w, f.bottom - 4 - glyph_height}}};
+        auto [tx, ty] = places[0];
+        for (const auto& [px0, py0] : places) {
+            const bool inside = px0 - 2 > f.left && px0 + w + 2 < f.right;
+            const bool clear = px0 - 2 > lx1 || px0 + w + 2 < lx0 || py0 - 2 > ly1 || py0 + glyph_height + 1 < ly0;
+            if (inside && clear) {
+                tx = px0, ty = py0;
+                break;
+            }
+        }
+        c.fill(tx - 2, ty - 2, tx + w + 1, ty + glyph_height, white);
+        c.text(tx, ty, panel.x_marker_label, marker_line);
+    }
+}
+
+// Draws the legend of `entries` and returns its box (x0, y0, x1, y1), empty (all -1) when there
+// is none.
+std::array<int, 4> draw_legend(Canvas& c, const PlotPanel& panel, const Layout& l,
+                               const std::vector<const PlotSeries*>& entries, int label_width) {
+    const auto& f = l.frame;
+    auto px = [&](double x) { return static_cast<int>(std::lround(f.pixel_x(x))); };
+    auto py = [&](double y) { return static_cast<int>(std::lround(f.pixel_y(y))); };
+    if (entries.empty()) return {-1, -1, -1, -1};
     const int sample = 20, row = 12, bw = 6 + sample + 5 + label_width + 6, bh = 5 + row * int(entries.size()) + 1;
     const std::array<std::pair<int, int>, 4> corners{{{f.right - 6 - bw, f.top + 6},
                                                       {f.left + 6, f.top + 6},
@@ -332,6 +362,7 @@ void draw_panel(Canvas& c, const PlotPanel& panel, const Layout& l) {
         }
         c.text(x0 + sample + 5, y - 3, s.label, black);
     }
+    return {bx, by, bx + bw, by + bh};
 }
 
 void check_size(int pw, int ph, const std::string& where) {

@@ -31,6 +31,11 @@ find_path(STB_INCLUDE_DIR stb/stb_image_write.h REQUIRED)
 # Image files (io/image.hpp): libpng reads and writes PNG (8 and 16 bit), libtiff TIFF.
 find_package(PNG REQUIRED)
 find_package(TIFF REQUIRED)
+# Video files (io/video.hpp): FFmpeg's libraries ship pkg-config files, no CMake config.
+# PkgConfig::TESSERA_FFMPEG: a prefix of our own, so a user's pkg_check_modules(FFMPEG ...)
+# never collides with it in a consumer project (tesseraConfig.cmake finds it again).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(TESSERA_FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
 
 if(TESSERA_BUILD_TESTS)
   find_package(GTest REQUIRED)

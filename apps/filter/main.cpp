@@ -12,98 +12,12 @@
 
 #include <tessera/tessera.hpp>
 
-namespace {
+#include "filter.hpp"
 
-using namespace tessera;
-namespace fs = std::filesystem;
-
-// How the library's messages name what this app's options supplied.
-const run::OptionNames kOptionNames = {{"CartDecomp: procs", "--procs"}, {"CartDecomp: cells", "--input image size"}};
-
-// 1. Options.
-struct FilterConfig {
-    std::string input;
-    std::vector<std::string> filters;
-    double sigma = 1.0;
-    int radius = 1;
-    std::string border = "reflect101";
-    double border_value = 0.0;
-    std::string kernel;
-    std::vector<int> procs;
-    int repetitions = 5;
-    double rank_memory_mb = 0.0;
-    run::AppOptions options{"filter", "Image filter chains (Gaussian, box, Sobel, Laplacian, unsharp, median, "
-                                      "your own kernel) on images split over MPI ranks and OpenMP threads"};
-
-    FilterConfig() {
-        auto& c = options.cli();
-        c.add_option("--input", input, "Input image: PNG, JPEG, BMP, PGM/PPM, TIFF or HDF5 (dataset /image)")->required();
-        c.add_option("--filter", filters,
-                     "A stage of the chain, repeatable, applied in order: NAME or NAME:key=value,... "
-                     "(no --filter: the image is only converted)");
-        c.add_option("--sigma", sigma, "Default sigma of gaussian and unsharp stages")->check(CLI::PositiveNumber);
-        c.add_option("--radius", radius, "Default radius of box and median stages")->check(CLI::Range(1, 15));
-        c.add_option("--border", border, "Border mode: reflect101 (gfedcb|abcdefgh|gfedcba), reflect, replicate, "
-                                         "constant or wrap (OpenCV's meanings)")
-            ->check(CLI::IsMember({"reflect101", "reflect", "replicate", "constant", "wrap"}));
-        c.add_option("--border-value", border_value, "Pixel value beyond the edges for --border constant");
-        c.add_option("--kernel", kernel, "Weights of kernel stages without values=: a text file, or inline rows "
-                                         "separated by ';' (\"0 1 0; 1 -4 1; 0 1 0\")");
-        c.add_option("--procs", procs, "Process grid PX PY (0 = choose)")->expected(2);
-        c.add_option("--repetitions", repetitions, "Timed repetitions of the chain in --benchmark mode")
-            ->check(CLI::Range(1, 1000));
-        c.add_option("--rank-memory", rank_memory_mb,
-                     "Memory one rank may use for pixels, in MiB (0: no limit beyond the node's memory)")
-            ->check(CLI::NonNegativeNumber);
-        c.footer("Filters (parameters and defaults):\n" + stencil::describe_filters() +
-                 "\n--output: a file whose extension names the format (.png .jpg .bmp .pgm .ppm .tif .h5), written with "
-                 "FILE.summary.json beside it, or a folder (default out/filter) that receives the image under the "
-                 "input's name and summary.json.\nExit codes: 0 done; 1 runtime failure; 2 usage or input error "
-                 "(nothing written). See docs/filter.md.");
-    }
-};
-
-// Where the result goes: the image file and its summary.
-struct OutputPlan {
-    fs::path image, summary, folder;
-    bool into_folder = false;
-    io::ImageFormat format = io::ImageFormat::png;
-};
-
-// Decides and checks the output (collective through TESSERA_CHECK_ALL): nothing is created here.
-OutputPlan plan_output(const mpi::Comm& comm, const FilterConfig& cfg, const io::ImageInfo& info) {
-    const fs::path out = cfg.options.common().output;
-    OutputPlan plan;
-    const bool is_dir = fs::is_directory(out);
-    if (!is_dir && out.has_extension()) {
-        const auto format = io::format_from_extension(out);
-        TESSERA_CHECK_ALL(comm, format.has_value(),
-                          "--output " << out.string() << ": unknown image extension '" << out.extension().string()
-                                      << "' (.png .jpg .jpeg .bmp .pgm .ppm .pnm .tif .tiff .h5 .hdf5)");
-        plan.format = *format;
-        plan.image = out;
-        plan.summary = fs::path(out.string() + ".summary.json");
-        const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
-        TESSERA_CHECK_ALL(comm, fs::is_directory(parent),
-                          "--output " << out.string() << ": folder " << parent.string() << " does not exist");
-        TESSERA_CHECK_ALL(comm, cfg.options.common().overwrite || !fs::exists(out),
-                          "--output " << out.string() << " exists (use --overwrite to replace it)");
-    } else {
-        plan.into_folder = true;
-        plan.folder = out;
-        const fs::path name = fs::path(cfg.input).filename();
-        plan.image = out / name;
-        plan.summary = out / "summary.json";
-        plan.format = info.format;
-    }
-    TESSERA_CHECK_ALL(comm, io::can_store(plan.format, info.pixel, info.channels),
-                      "--output " << plan.image.string() << ": " << io::to_string(plan.format) << " cannot store "
-                                  << info.channels << "-channel " << io::to_string(info.pixel) << " pixels");
-    return plan;
-}
+namespace filter_app {
 
 // The kernel weights of --kernel: a file's text, or the option's own text.
-std::string kernel_text(const mpi::Comm& comm, const std::string& kernel) {
+static std::string kernel_text(const mpi::Comm& comm, const std::string& kernel) {
     if (kernel.empty()) return kernel;
     const bool looks_inline = kernel.find_first_not_of("0123456789+-.eE,; \t\n") == std::string::npos;
     if (looks_inline) return kernel;
@@ -166,6 +80,56 @@ std::vector<stencil::FilterSpec> parse_chain(const mpi::Comm& comm, const Filter
 std::string stage_name(const stencil::FilterSpec& spec) {
     const std::string text = stencil::to_string(spec);
     return text.substr(0, text.find(':'));
+}
+
+}  // namespace filter_app
+
+namespace {
+
+using namespace tessera;
+using namespace filter_app;
+namespace fs = std::filesystem;
+
+// How the library's messages name what this app's options supplied.
+const run::OptionNames kOptionNames = {{"CartDecomp: procs", "--procs"}, {"CartDecomp: cells", "--input image size"}};
+
+// Where the result goes: the image file and its summary.
+struct OutputPlan {
+    fs::path image, summary, folder;
+    bool into_folder = false;
+    io::ImageFormat format = io::ImageFormat::png;
+};
+
+// Decides and checks the output (collective through TESSERA_CHECK_ALL): nothing is created here.
+OutputPlan plan_output(const mpi::Comm& comm, const FilterConfig& cfg, const io::ImageInfo& info) {
+    const fs::path out = cfg.options.common().output;
+    OutputPlan plan;
+    const bool is_dir = fs::is_directory(out);
+    if (!is_dir && out.has_extension()) {
+        const auto format = io::format_from_extension(out);
+        TESSERA_CHECK_ALL(comm, format.has_value(),
+                          "--output " << out.string() << ": unknown image extension '" << out.extension().string()
+                                      << "' (.png .jpg .jpeg .bmp .pgm .ppm .pnm .tif .tiff .h5 .hdf5)");
+        plan.format = *format;
+        plan.image = out;
+        plan.summary = fs::path(out.string() + ".summary.json");
+        const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+        TESSERA_CHECK_ALL(comm, fs::is_directory(parent),
+                          "--output " << out.string() << ": folder " << parent.string() << " does not exist");
+        TESSERA_CHECK_ALL(comm, cfg.options.common().overwrite || !fs::exists(out),
+                          "--output " << out.string() << " exists (use --overwrite to replace it)");
+    } else {
+        plan.into_folder = true;
+        plan.folder = out;
+        const fs::path name = fs::path(cfg.input).filename();
+        plan.image = out / name;
+        plan.summary = out / "summary.json";
+        plan.format = info.format;
+    }
+    TESSERA_CHECK_ALL(comm, io::can_store(plan.format, info.pixel, info.channels),
+                      "--output " << plan.image.string() << ": " << io::to_string(plan.format) << " cannot store "
+                                  << info.channels << "-channel " << io::to_string(info.pixel) << " pixels");
+    return plan;
 }
 
 struct ChainResult {
@@ -269,17 +233,6 @@ std::string human_bytes(double bytes) {
     return s.str();
 }
 
-// Calls f(T{}) with the C++ type of `pixel`.
-template <class F>
-decltype(auto) with_pixel_type(io::PixelType pixel, F&& f) {
-    switch (pixel) {
-        case io::PixelType::u8: return f(std::uint8_t{});
-        case io::PixelType::u16: return f(std::uint16_t{});
-        case io::PixelType::f32: break;
-    }
-    return f(float{});
-}
-
 // Memory each rank needs for pixels: two fields per channel (three when benchmarking) and, for
 // files that are not HDF5, the whole image decoded (or gathered) on rank 0.
 void check_memory(const mpi::Comm& world, const FilterConfig& cfg, const io::ImageInfo& info,
@@ -308,6 +261,9 @@ void check_memory(const mpi::Comm& world, const FilterConfig& cfg, const io::Ima
 
 int run_filter(Runtime& runtime, FilterConfig& cfg) {
     const auto& world = runtime.world();
+    if (input_is_frames(cfg)) return run_frames(runtime, cfg);
+    TESSERA_CHECK_ALL(world, !(cfg.mode == "tiles" && (cfg.input == "-" || fs::is_directory(cfg.input))),
+                      "--mode tiles: --input " << cfg.input << " holds frames; tiles split one image (use --mode frames)");
     const io::ImageInfo info = io::read_image_info(world, cfg.input);
     const auto chain = parse_chain(world, cfg);
     const auto plan = plan_output(world, cfg, info);

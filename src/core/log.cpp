@@ -11,7 +11,10 @@ namespace tessera::log {
 
 namespace {
 std::atomic<Level> g_level{Level::normal};
+std::atomic<bool> g_info_to_stderr{false};
 }
+
+void set_info_to_stderr(bool on) noexcept { g_info_to_stderr.store(on); }
 
 void set_level(Level lvl) noexcept { g_level.store(lvl); }
 Level level() noexcept { return g_level.load(); }
@@ -19,7 +22,10 @@ Level level() noexcept { return g_level.load(); }
 namespace detail {
 void emit_info(const std::string& text) {
     if (world_rank() > 0) return;
-    std::cout << text << '\n' << std::flush;
+    if (g_info_to_stderr.load())
+        std::cerr << text << '\n' << std::flush;
+    else
+        std::cout << text << '\n' << std::flush;
 }
 void emit_warning(const std::string& text, bool any_rank) {
     if (!any_rank && world_rank() > 0) return;

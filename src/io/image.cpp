@@ -212,33 +212,32 @@ h5::Handle create_h5_image(const h5::File& file, const ImageInfo& info) {
     return ds;
 }
 
+PixelType h5_pixel_type(hid_t dataset, const fs::path& path, const char* name) {
+    h5::Handle type(TESSERA_H5_CALL(H5Dget_type(dataset)), H5Tclose);
+    const H5T_class_t cls = H5Tget_class(type.get());
+    const std::size_t size = H5Tget_size(type.get());
+    std::string found;
+    if (cls == H5T_INTEGER) {
+        const bool is_signed = H5Tget_sign(type.get()) != H5T_SGN_NONE;
+        if (!is_signed && size == 1) return PixelType::u8;
+        if (!is_signed && size == 2) return PixelType::u16;
+        found = (is_signed ? "int" : "uint") + std::to_string(8 * size);
+    } else if (cls == H5T_FLOAT) {
+        if (size == 4) return PixelType::f32;
+        found = "float" + std::to_string(8 * size);
+    } else {
+        found = cls == H5T_STRING ? "string" : cls == H5T_COMPOUND ? "compound" : cls == H5T_ENUM ? "enum" : "non-numeric";
+    }
+    image_error(path, std::string("dataset /") + name + " has pixel type " + found +
+                          " (supported: uint8, uint16, float32)");
+}
+
 ImageInfo h5_image_info(const h5::File& file, const fs::path& path) {
     if (!h5::has_dataset(file, hdf5_image_dataset)) image_error(path, "no dataset /image (an HDF5 image is /image)");
     h5::Handle ds(TESSERA_H5_CALL(H5Dopen2(file.get(), hdf5_image_dataset, H5P_DEFAULT)), H5Dclose);
-    h5::Handle type(TESSERA_H5_CALL(H5Dget_type(ds.get())), H5Tclose);
-    const H5T_class_t cls = H5Tget_class(type.get());
-    const std::size_t size = H5Tget_size(type.get());
     ImageInfo info;
     info.format = ImageFormat::hdf5;
-    std::string name;
-    if (cls == H5T_INTEGER) {
-        const bool is_signed = H5Tget_sign(type.get()) != H5T_SGN_NONE;
-        name = (is_signed ? "int" : "uint") + std::to_string(8 * size);
-        if (!is_signed && size == 1) info.pixel = PixelType::u8;
-        else if (!is_signed && size == 2) info.pixel = PixelType::u16;
-        else name += "!";
-    } else if (cls == H5T_FLOAT) {
-        name = "float" + std::to_string(8 * size);
-        if (size == 4) info.pixel = PixelType::f32;
-        else name += "!";
-    } else {
-        name = cls == H5T_STRING ? "string" : cls == H5T_COMPOUND ? "compound" : cls == H5T_ENUM ? "enum" : "non-numeric";
-        name += "!";
-    }
-    if (name.back() == '!') {
-        name.pop_back();
-        image_error(path, "dataset /image has pixel type " + name + " (supported: uint8, uint16, float32)");
-    }
+    info.pixel = h5_pixel_type(ds.get(), path, hdf5_image_dataset);
     const auto dims = h5::dataset_dims(file, hdf5_image_dataset);
     if (dims.size() < 2 || dims.size() > 3 || (dims.size() == 3 && (dims[2] < 1 || dims[2] > 4)) || dims[0] == 0 ||
         dims[1] == 0) {

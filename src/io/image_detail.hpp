@@ -36,6 +36,10 @@ std::vector<hsize_t> h5_image_dims(const ImageInfo& info);
 /// IMAGE_SUBCLASS, INTERLACE_MODE for colour). Returns the open dataset.
 h5::Handle create_h5_image(const h5::File& file, const ImageInfo& info);
 
+/// Local (the dataset is open): the pixel type of dataset `/name`, or throws tessera::Error
+/// naming `path` for a type other than uint8, uint16 or float32.
+PixelType h5_pixel_type(hid_t dataset, const std::filesystem::path& path, const char* name);
+
 /// Local (the file is open): the ImageInfo of /image in `file`, or throws tessera::Error naming
 /// `path` (no /image, a shape other than [h, w] or [h, w, 1..4], an unsupported pixel type).
 ImageInfo h5_image_info(const h5::File& file, const std::filesystem::path& path);

@@ -9,7 +9,9 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "tessera/core/error.hpp"
 #include "tessera/tasks/journal.hpp"
@@ -397,43 +399,77 @@ TaskReport run_tasks(const mpi::Comm& user_comm, gindex_t n_tasks,
     const bool per_thread = options.threads == Threads::one_per_thread;
     const int slots = per_thread ? std::max(1, omp_get_max_threads()) : 1;
     std::vector<std::vector<std::byte>> results(static_cast<std::size_t>(slots));
-    std::vector<Outcome> batch(static_cast<std::size_t>(slots));
     std::vector<double> busy(static_cast<std::size_t>(slots), 0.0);
     gindex_t tasks_here = 0;
     bool stop_sent = false;
-    for (;;) {
-        const std::int64_t first = counter.fetch_add(slots);
-        if (first >= n_pending) break;
-        const int count = static_cast<int>(std::min<std::int64_t>(slots, n_pending - first));
-        if (per_thread) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(slots)
-            for (int k = 0; k < count; ++k) {
-                const int slot = omp_get_thread_num();
-                const gindex_t index = pending[static_cast<std::size_t>(first + k)];
-                batch[static_cast<std::size_t>(k)] =
-                    run_one(task, index, comm.rank(), slot, results[static_cast<std::size_t>(slot)],
-                            busy[static_cast<std::size_t>(slot)]);
-                if (options.heartbeat) options.heartbeat(index);
-            }
-        } else {
-            const gindex_t index = pending[static_cast<std::size_t>(first)];
-            batch[0] = run_one(task, index, comm.rank(), 0, results[0], busy[0]);
-            if (options.heartbeat) options.heartbeat(index);
-        }
-        bool failed_here = false;
-        for (int k = 0; k < count; ++k) {
-            failed_here |= batch[static_cast<std::size_t>(k)].failed;
-            ++tasks_here;
-            if (writer) ordered->add(std::move(batch[static_cast<std::size_t>(k)]));
-            else sender->send(batch[static_cast<std::size_t>(k)]);
-        }
+    // The main thread hands each outcome on (MPI happens on it alone: MPI_THREAD_FUNNELED).
+    const auto hand_on = [&](Outcome&& o) {
+        const bool stop = (options.on_error == OnError::stop && o.failed);
+        ++tasks_here;
+        if (writer) ordered->add(std::move(o));
+        else sender->send(o);
         if (writer) ordered->poll();
-        const bool stop = (options.on_error == OnError::stop && failed_here) ||
-                          (writer && ordered->stop_requested());
-        if (stop && !stop_sent) {
+        if ((stop || (writer && ordered->stop_requested())) && !stop_sent) {
             counter.fetch_add(stop_offset);
             stop_sent = true;
         }
+    };
+    if (!per_thread) {
+        for (;;) {
+            const std::int64_t claimed = counter.fetch_add(1);
+            if (claimed >= n_pending) break;
+            const gindex_t index = pending[static_cast<std::size_t>(claimed)];
+            Outcome o = run_one(task, index, comm.rank(), 0, results[0], busy[0]);
+            if (options.heartbeat) options.heartbeat(index);
+            hand_on(std::move(o));
+        }
+    } else {
+        // One task per thread: the main thread claims tasks ahead (up to 2 per thread waiting
+        // on this rank) and hands outcomes on between its own tasks; the other threads take
+        // claimed tasks as they become free, so a long task on one thread holds no other.
+        std::mutex mutex;
+        std::deque<gindex_t> claimed;
+        std::vector<Outcome> finished;
+        bool exhausted = false;
+#pragma omp parallel num_threads(slots)
+        {
+            const int slot = omp_get_thread_num();
+            for (;;) {
+                std::vector<Outcome> to_hand_on;
+                if (slot == 0) {
+                    std::unique_lock lock(mutex);
+                    to_hand_on.swap(finished);
+                    const bool refill = !exhausted && claimed.size() < 2 * static_cast<std::size_t>(slots);
+                    lock.unlock();
+                    for (auto& o : to_hand_on) hand_on(std::move(o));
+                    if (refill) {
+                        const std::int64_t first = counter.fetch_add(slots);
+                        lock.lock();
+                        for (std::int64_t k = first; k < std::min<std::int64_t>(first + slots, n_pending); ++k)
+                            claimed.push_back(pending[static_cast<std::size_t>(k)]);
+                        if (first + slots >= n_pending) exhausted = true;
+                        lock.unlock();
+                    }
+                }
+                std::unique_lock lock(mutex);
+                if (claimed.empty()) {
+                    const bool done = exhausted;
+                    lock.unlock();
+                    if (done) break;
+                    std::this_thread::yield();  // the main thread is claiming
+                    continue;
+                }
+                const gindex_t index = claimed.front();
+                claimed.pop_front();
+                lock.unlock();
+                Outcome o = run_one(task, index, comm.rank(), slot, results[static_cast<std::size_t>(slot)],
+                                    busy[static_cast<std::size_t>(slot)]);
+                if (options.heartbeat) options.heartbeat(index);
+                lock.lock();
+                finished.push_back(std::move(o));
+            }
+        }
+        for (auto& o : finished) hand_on(std::move(o));
     }
     if (writer) ordered->drain();
     else sender->finish();

@@ -27,6 +27,13 @@ if(TARGET tessera-filter)
   set_tests_properties(apps.filter.hdf5_tiles PROPERTIES TIMEOUT 300 PROCESSORS 4 LABELS "app;filter;io"
                        ENVIRONMENT "${TESSERA_MPI_TEST_ENV}")
 
+  # Frames: batches through the task queue, videos, streams, kill -9 and --resume, bad input.
+  add_test(NAME apps.filter.frames
+           COMMAND ${TESSERA_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/filter_frames.py ${filter} ${MPIEXEC_EXECUTABLE}
+                   ${filter_mode})
+  set_tests_properties(apps.filter.frames PROPERTIES TIMEOUT 600 PROCESSORS 4 LABELS "app;filter;io;tasks"
+                       ENVIRONMENT "${TESSERA_MPI_TEST_ENV}")
+
   # A chain from a TOML file, the command line overriding it; the summary records the chain.
   tessera_add_app_test(NAME apps.filter.config_file NP 2 THREADS 2 LABELS filter
     FILES coffee-edges.png coffee-edges.png.summary.json

@@ -11,6 +11,9 @@ enum class Level { quiet = 0, normal = 1, verbose = 2 };
 /// Local: sets the level for this process (apps set it from --quiet / --verbose).
 void set_level(Level level) noexcept;
 Level level() noexcept;
+/// Local: sends info() and verbose() lines to stderr instead of stdout (for a program whose
+/// standard output carries data, e.g. frames in a pipeline).
+void set_info_to_stderr(bool on) noexcept;
 
 namespace detail {
 void emit_info(const std::string& text);

@@ -1,0 +1,452 @@
+// tessera-filter on many frames: a batch (folder, glob, HDF5 stack) through the task queue, each
+// frame one task filtered by one rank's threads; a video or a raw stream on standard input
+// through an ordered stream (one decoder feeding every rank). Outputs leave in input order.
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include <tessera/io/frames.hpp>
+#include <tessera/io/video.hpp>
+#include <tessera/tasks/queue.hpp>
+#include <tessera/tasks/stream.hpp>
+
+#include "filter.hpp"
+
+namespace filter_app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Filters whole frames in one process: fields on a one-rank decomposition, built once for the
+// frame size and reused for every frame (no allocation per frame).
+template <class T>
+class FrameFilter {
+public:
+    FrameFilter(const io::ImageInfo& frame, const std::vector<stencil::FilterSpec>& chain, const grid::Border& border)
+        : self_(mpi::Comm::duplicate(MPI_COMM_SELF)),
+          decomp_(self_, {frame.width, frame.height}, {false, false}), chain_(chain), channels_(frame.channels) {
+        int ghost = 0;
+        for (const auto& s : chain) ghost = std::max(ghost, stencil::filter_radius<T>(s));
+        for (int c = 0; c < channels_; ++c) {
+            a_.emplace_back(decomp_, ghost);
+            b_.emplace_back(decomp_, ghost);
+        }
+        for (const auto& s : chain) {
+            const int w = stencil::filter_radius<T>(s);
+            if (!exchanges_.count(w)) exchanges_.emplace(w, grid::BorderExchange<T>(a_[0], w, border));
+        }
+    }
+
+    // Local (the decomposition has one rank): `out` = the chain applied to `in`.
+    void apply(const io::Image& in, io::Image& out) {
+        const auto box = decomp_.owned_box();
+        const auto width = box.extent(0), height = box.extent(1);
+        const T* src = in.pixels<T>();
+        for (int c = 0; c < channels_; ++c) {
+            auto v = a_[c].view();
+            for (gindex_t j = 0; j < height; ++j)
+                for (gindex_t i = 0; i < width; ++i) v(i, j) = src[(j * width + i) * channels_ + c];
+        }
+        for (const auto& stage : chain_) {
+            auto& ex = exchanges_.at(stencil::filter_radius<T>(stage));
+            for (int c = 0; c < channels_; ++c) {
+                ex.exchange(a_[c]);
+                stencil::apply_filter<T>(stage, a_[c].view(), b_[c].view(), box, workspace_);
+                a_[c].swap(b_[c]);
+            }
+        }
+        out.info = in.info;
+        out.bytes.resize(in.bytes.size());
+        T* dst = out.pixels<T>();
+        for (int c = 0; c < channels_; ++c) {
+            const auto v = a_[c].view();
+            for (gindex_t j = 0; j < height; ++j)
+                for (gindex_t i = 0; i < width; ++i) dst[(j * width + i) * channels_ + c] = v(i, j);
+        }
+    }
+
+private:
+    mpi::Comm self_;
+    grid::CartDecomp<2> decomp_;
+    std::vector<stencil::FilterSpec> chain_;
+    int channels_;
+    std::vector<grid::Field<T, 2>> a_, b_;
+    std::map<int, grid::BorderExchange<T>> exchanges_;
+    stencil::FilterWorkspace workspace_;
+};
+
+// Any pixel type behind one interface.
+using FrameFunction = std::function<void(const io::Image&, io::Image&)>;
+
+FrameFunction make_frame_filter(const io::ImageInfo& frame, const std::vector<stencil::FilterSpec>& chain,
+                                const grid::Border& border) {
+    return with_pixel_type(frame.pixel, [&](auto t) -> FrameFunction {
+        auto f = std::make_shared<FrameFilter<decltype(t)>>(frame, chain, border);
+        return [f](const io::Image& in, io::Image& out) { f->apply(in, out); };
+    });
+}
+
+enum class InputKind { batch, video, raw };
+enum class OutputKind { folder, stack, video, raw };
+
+struct FramePlan {
+    InputKind input = InputKind::batch;
+    OutputKind output = OutputKind::folder;
+    fs::path out, summary, journal;
+    io::ImageInfo frame;
+    gindex_t count = 0;  // frames (0: unknown until the stream ends)
+    std::vector<std::string> names;  // folder output: one file name per frame (batch input)
+    std::string reason;              // why frames mode
+};
+
+// Parses --size WxH.
+std::array<std::int64_t, 2> parse_size(const mpi::Comm& comm, const std::string& size) {
+    std::int64_t w = 0, h = 0;
+    char x = 0, extra = 0;
+    std::istringstream in(size);
+    const bool ok = static_cast<bool>(in >> w >> x >> h) && (x == 'x' || x == 'X') && !(in >> extra) && w > 0 && h > 0;
+    TESSERA_CHECK_ALL(comm, ok, "--size '" << size << "' must be WIDTHxHEIGHT with positive sides (e.g. 640x360)");
+    return {w, h};
+}
+
+void bytes_to_image(const std::vector<std::byte>& bytes, const io::ImageInfo& info, io::Image& image) {
+    image.info = info;
+    image.bytes.resize(bytes.size());
+    std::memcpy(image.bytes.data(), bytes.data(), bytes.size());
+}
+
+void image_to_bytes(const io::Image& image, std::vector<std::byte>& bytes) {
+    bytes.resize(image.bytes.size());
+    std::memcpy(bytes.data(), image.bytes.data(), image.bytes.size());
+}
+
+std::string frame_name(gindex_t index, const std::string& extension) {
+    char name[64];
+    std::snprintf(name, sizeof name, "frame_%06lld%s", static_cast<long long>(index), extension.c_str());
+    return name;
+}
+
+// The writer of ordered outputs (rank 0): a stack, a video, standard output or a folder.
+class OrderedOutput {
+public:
+    OrderedOutput(const FramePlan& plan, bool resume, double fps) : plan_(plan) {
+        if (plan.output == OutputKind::stack)
+            stack_.emplace(plan.out, plan.count, plan.frame, resume);
+        if (plan.output == OutputKind::video) {
+            io::VideoWriterOptions options;
+            if (fps > 0) options.fps = fps;
+            video_.emplace(plan.out, plan.frame.width, plan.frame.height, plan.frame.channels, options);
+        }
+    }
+    void write(gindex_t index, const io::Image& frame) {
+        switch (plan_.output) {
+            case OutputKind::stack:
+                stack_->write(index, frame);
+                stack_->flush();  // durable before the journal lists it
+                break;
+            case OutputKind::video: video_->write(frame); break;
+            case OutputKind::raw:
+                if (std::fwrite(frame.bytes.data(), 1, frame.bytes.size(), stdout) != frame.bytes.size() ||
+                    std::fflush(stdout) != 0)
+                    throw std::runtime_error("standard output: cannot write frame " + std::to_string(index));
+                break;
+            case OutputKind::folder: {
+                const auto name = plan_.names.empty() ? frame_name(index, ".png")
+                                                      : plan_.names[static_cast<std::size_t>(index)];
+                io::write_image(plan_.out / name, frame);
+                break;
+            }
+        }
+        ++written_;
+    }
+    void commit() {
+        if (stack_) stack_->commit();
+        if (video_) video_->commit();
+    }
+    gindex_t written() const noexcept { return written_; }
+    std::string codec() const { return video_ ? video_->codec() : std::string(); }
+
+private:
+    const FramePlan& plan_;
+    std::optional<io::FrameStackWriter> stack_;
+    std::optional<io::VideoWriter> video_;
+    gindex_t written_ = 0;
+};
+
+FramePlan plan_frames(const mpi::Comm& world, const FilterConfig& cfg) {
+    FramePlan plan;
+    const auto& common = cfg.options.common();
+    // Input.
+    if (cfg.input == "-") {
+        plan.input = InputKind::raw;
+        TESSERA_CHECK_ALL(world, !cfg.size.empty(), "--input -: raw frames need --size WxH (and --pixel)");
+        const auto wh = parse_size(world, cfg.size);
+        plan.frame.width = wh[0];
+        plan.frame.height = wh[1];
+        plan.frame.channels = cfg.pixel == "rgb24" ? 3 : 1;
+        plan.frame.pixel = cfg.pixel == "gray16" ? io::PixelType::u16 : io::PixelType::u8;
+        plan.reason = "raw frames on standard input";
+    } else if (io::is_video_path(cfg.input) && !fs::is_directory(cfg.input)) {
+        plan.input = InputKind::video;
+        io::VideoInfo info;  // rank 0 opens the file (it alone decodes); the others learn its size
+        collective_call(world, [&] {
+            if (world.rank() != 0) return;
+            TESSERA_CHECK(fs::exists(cfg.input), "--input " << cfg.input << ": no such file");
+            info = io::VideoReader(cfg.input, 1).info();
+        });
+        std::int64_t shape[3] = {info.width, info.height, info.frames};
+        mpi::bcast(world, std::span<std::int64_t>(shape, 3), 0);
+        info.width = shape[0];
+        info.height = shape[1];
+        info.frames = shape[2];
+        info.codec = mpi::bcast(world, info.codec, 0);
+        plan.frame.width = info.width;
+        plan.frame.height = info.height;
+        plan.frame.channels = 1;  // decoded to gray (rgb with --pixel rgb24)
+        if (cfg.pixel == "rgb24") plan.frame.channels = 3;
+        TESSERA_CHECK_ALL(world, cfg.pixel != "gray16", "--pixel gray16: videos are decoded to 8-bit gray8 or rgb24");
+        plan.count = info.frames;
+        plan.reason = "a video (" + info.codec + ", " + std::to_string(info.width) + " x " + std::to_string(info.height) + ")";
+    } else {
+        plan.input = InputKind::batch;
+        const auto set = collective_call(world, [&] {
+            try {
+                return io::open_frame_set(cfg.input);
+            } catch (const Error& e) {
+                throw std::runtime_error(std::string("--input ") + cfg.input + ": " + e.what());
+            }
+        });
+        plan.frame = set.frame;
+        plan.count = set.count;
+        for (const auto& f : set.files) plan.names.push_back(f.filename().string());
+        if (set.files.empty())  // a stack: frames are numbered
+            for (gindex_t i = 0; i < set.count; ++i) plan.names.push_back(frame_name(i, ".png"));
+        plan.reason = "a batch of " + std::to_string(set.count) + " frames (" + io::to_string(set.kind) + ")";
+    }
+    // Output.
+    const fs::path out = common.output;
+    if (out == "-") {
+        plan.output = OutputKind::raw;
+        plan.summary = "";
+    } else if (!fs::is_directory(out) && io::is_video_path(out)) {
+        plan.output = OutputKind::video;
+        plan.out = out;
+        plan.summary = fs::path(out.string() + ".summary.json");
+    } else if (!fs::is_directory(out) && out.has_extension() &&
+               io::format_from_extension(out) == io::ImageFormat::hdf5) {
+        plan.output = OutputKind::stack;
+        plan.out = out;
+        plan.summary = fs::path(out.string() + ".summary.json");
+        plan.journal = fs::path(out.string() + ".journal");
+    } else {
+        TESSERA_CHECK_ALL(world, !out.has_extension() || fs::is_directory(out),
+                          "--output " << out.string() << ": frames go to a folder, an HDF5 stack (.h5), a video "
+                                      "(.mp4 .mkv .avi .mov .nut .webm) or - (standard output)");
+        plan.output = OutputKind::folder;
+        plan.out = out;
+        plan.summary = out / "summary.json";
+        plan.journal = out / "filter.journal";
+        const auto format = plan.names.empty() ? io::ImageFormat::png : io::format_from_extension(plan.names[0]);
+        TESSERA_CHECK_ALL(world, format && io::can_store(*format, plan.frame.pixel, plan.frame.channels),
+                          "--output " << out.string() << ": the frames' format cannot store " << plan.frame.channels
+                                      << "-channel " << io::to_string(plan.frame.pixel) << " pixels");
+    }
+    if (plan.output == OutputKind::video) {
+        TESSERA_CHECK_ALL(world, plan.frame.pixel == io::PixelType::u8 && (plan.frame.channels == 1 || plan.frame.channels == 3),
+                          "--output " << out.string() << ": a video stores 8-bit gray or RGB frames, these are "
+                                      << plan.frame.channels << "-channel " << io::to_string(plan.frame.pixel));
+    }
+    const bool resumable = plan.input == InputKind::batch && (plan.output == OutputKind::folder || plan.output == OutputKind::stack);
+    TESSERA_CHECK_ALL(world, !cfg.resume || resumable,
+                      "--resume: only a batch (folder, glob, HDF5 stack) written to a folder or an HDF5 stack can resume");
+    if (!cfg.resume && plan.output != OutputKind::raw && plan.output != OutputKind::folder) {
+        TESSERA_CHECK_ALL(world, common.overwrite || !fs::exists(out),
+                          "--output " << out.string() << " exists (use --overwrite to replace it)");
+        const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+        TESSERA_CHECK_ALL(world, fs::is_directory(parent),
+                          "--output " << out.string() << ": folder " << parent.string() << " does not exist");
+    }
+    return plan;
+}
+
+std::string fingerprint(const FilterConfig& cfg, const FramePlan& plan) {
+    std::ostringstream s;
+    s << cfg.input << '|' << plan.count << '|' << plan.frame.width << 'x' << plan.frame.height << 'x'
+      << plan.frame.channels << '|' << cfg.border << '|' << cfg.border_value;
+    for (const auto& f : cfg.filters) s << '|' << f;
+    s << '|' << cfg.kernel;
+    return std::to_string(std::hash<std::string>{}(s.str()));
+}
+
+}  // namespace
+
+bool input_is_frames(const FilterConfig& cfg) {
+    if (cfg.mode == "frames") return true;
+    if (cfg.mode == "tiles") return false;
+    if (cfg.input == "-") return true;
+    if (fs::is_directory(cfg.input)) return true;
+    if (io::is_video_path(cfg.input)) return true;
+    return io::is_frame_set(cfg.input);
+}
+
+int run_frames(Runtime& runtime, FilterConfig& cfg) {
+    const auto& world = runtime.world();
+    const bool to_stdout = cfg.options.common().output == "-";
+    if (to_stdout) {
+        log::set_info_to_stderr(true);
+        run::set_progress_mode(run::ProgressMode::never);
+    }
+    const auto chain = parse_chain(world, cfg);
+    FramePlan plan = plan_frames(world, cfg);
+    const grid::Border border{grid::parse_border_mode(cfg.border), cfg.border_value};
+    log::info("tessera-filter ", version(), "\n", cfg.options.resolved_toml());
+    std::string chain_text;
+    for (const auto& s : chain) chain_text += (chain_text.empty() ? "" : " -> ") + stencil::to_string(s);
+    log::info(runtime.layout_report(), "mode frames (", cfg.mode == "frames" ? "--mode frames" : "auto", ": ", plan.reason,
+              "): every frame is one task on one rank, filtered by its ", omp_get_max_threads(), " thread(s)");
+    log::info("frames: ", plan.frame.width, " x ", plan.frame.height, ", ", plan.frame.channels, " channel(s) of ",
+              io::to_string(plan.frame.pixel), "; chain: ", chain_text.empty() ? "(none: conversion only)" : chain_text,
+              "; border ", cfg.border);
+
+    // Nothing is created before every input check has passed.
+    if (plan.output == OutputKind::folder) cfg.options.prepare_output(world, cfg.resume);
+    FrameFunction filter;  // built on first use (per rank)
+    const auto filter_frame = [&](const io::Image& in, io::Image& out) {
+        if (!filter) filter = make_frame_filter(plan.frame, chain, border);
+        filter(in, out);
+    };
+    std::optional<run::Watchdog> watchdog;
+    if (cfg.watchdog > 0) watchdog.emplace(cfg.watchdog, world.rank(), "frame");
+    std::optional<OrderedOutput> output;
+    collective_call(world, [&] {
+        if (world.rank() == 0 && plan.output != OutputKind::folder) output.emplace(plan, cfg.resume, 0.0);
+    });
+
+    auto summary = run::make_summary(runtime, cfg.options);
+    summary["chain"] = [&] {
+        std::vector<std::string> c;
+        for (const auto& s : chain) c.push_back(stencil::to_string(s));
+        return c;
+    }();
+    summary["mode"] = {{"mode", "frames"}, {"reason", plan.reason}};
+    summary["frame"] = {{"width", plan.frame.width}, {"height", plan.frame.height},
+                        {"channels", plan.frame.channels}, {"pixel", io::to_string(plan.frame.pixel)}};
+    int exit_code = 0;
+    const double t0 = MPI_Wtime();
+    if (plan.input == InputKind::batch) {
+        // A batch: each frame one task; ranks read their own frames; folder outputs are written by
+        // the rank that filtered the frame, ordered outputs by rank 0 in frame order.
+        const io::FrameSet set = io::open_frame_set(cfg.input);
+        tasks::TaskOptions options;
+        options.on_error = tasks::parse_on_error(cfg.on_error);
+        options.journal = plan.journal;
+        options.resume = cfg.resume;
+        options.fingerprint = fingerprint(cfg, plan);
+        if (watchdog) options.heartbeat = [&](gindex_t i) { watchdog->kick(i); };
+        run::Progress progress("filter", plan.count, "frames");
+        options.on_progress = [&](gindex_t done, gindex_t) { progress.update(done); };
+        const bool own_files = plan.output == OutputKind::folder;
+        io::Image in, out;
+        const auto report = run::translating_errors({{"task journal", "--resume: journal"}}, [&] {
+            return tasks::run_tasks(
+                world, plan.count,
+                [&](tasks::TaskContext& ctx) {
+                    in = io::read_frame(set, ctx.index);
+                    filter_frame(in, out);
+                    if (own_files) io::write_image(plan.out / plan.names[static_cast<std::size_t>(ctx.index)], out);
+                    else image_to_bytes(out, *ctx.result);
+                },
+                [&](gindex_t index, std::span<const std::byte> bytes) {
+                    if (own_files) return;
+                    io::Image frame;
+                    frame.info = plan.frame;
+                    frame.bytes.assign(reinterpret_cast<const unsigned char*>(bytes.data()),
+                                       reinterpret_cast<const unsigned char*>(bytes.data()) + bytes.size());
+                    output->write(index, frame);
+                },
+                options,
+                [&](const tasks::TaskFailure& f) {
+                    log::warn("frame ", f.index, " (", own_files ? plan.names[static_cast<std::size_t>(f.index)] : frame_name(f.index, ""),
+                                 ") failed on rank ", f.rank, ": ", f.message);
+                });
+        });
+        progress.finish();
+        if (report.ok() && world.rank() == 0 && output) output->commit();
+        if (report.ok() && world.rank() == 0 && !plan.journal.empty()) fs::remove(plan.journal);
+        world.barrier();
+        nlohmann::json failures = nlohmann::json::array();
+        for (const auto& f : report.failures)
+            failures.push_back({{"index", f.index}, {"rank", f.rank}, {"message", f.message}});
+        summary["tasks"] = {{"frames", plan.count}, {"skipped", report.skipped}, {"completed", report.completed},
+                            {"not_run", report.not_run}, {"failed", failures}, {"stopped", report.stopped},
+                            {"efficiency", report.efficiency},
+                            {"busy_seconds", {{"min", report.busy_min}, {"avg", report.busy_avg}, {"max", report.busy_max}}}};
+        if (report.skipped > 0) log::info("resumed: ", report.skipped, " frames finished earlier were skipped, ", report.completed, " ran now");
+        if (!report.ok()) {
+            log::warn(report.failures.size(), " frame(s) failed", report.stopped ? "; the queue stopped" : "",
+                         "; ", report.skipped + report.completed, " frames are finished and kept",
+                         plan.journal.empty() ? std::string() : " (listed in " + plan.journal.string() + "; --resume runs the rest)");
+            exit_code = 1;
+        }
+    } else {
+        // A video or raw stream: rank 0 decodes or reads, every rank filters, rank 0 writes.
+        std::optional<io::VideoReader> video;
+        if (world.rank() == 0 && plan.input == InputKind::video) video.emplace(cfg.input, plan.frame.channels);
+        const std::size_t frame_bytes = static_cast<std::size_t>(plan.frame.width * plan.frame.height * plan.frame.channels) *
+                                        io::pixel_bytes(plan.frame.pixel);
+        io::Image decoded, in, out;
+        const auto report = tasks::run_stream(
+            world,
+            [&](gindex_t index, std::vector<std::byte>& item) {
+                if (video) {
+                    if (!video->read(decoded)) return false;
+                    image_to_bytes(decoded, item);
+                    return true;
+                }
+                item.resize(frame_bytes);
+                const std::size_t got = std::fread(item.data(), 1, frame_bytes, stdin);
+                if (got == 0 && std::feof(stdin)) return false;
+                if (got != frame_bytes)
+                    throw std::runtime_error("--input -: standard input ends inside frame " + std::to_string(index) + " (" +
+                                             std::to_string(got) + " of " + std::to_string(frame_bytes) + " bytes; --size " +
+                                             cfg.size + " --pixel " + cfg.pixel + ")");
+                return true;
+            },
+            [&](gindex_t index, const std::vector<std::byte>& item, std::vector<std::byte>& result) {
+                bytes_to_image(item, plan.frame, in);
+                filter_frame(in, out);
+                image_to_bytes(out, result);
+                if (watchdog) watchdog->kick(index);
+            },
+            [&](gindex_t index, const std::vector<std::byte>& result) {
+                bytes_to_image(result, plan.frame, out);
+                if (output) output->write(index, out);
+                else io::write_image(plan.out / frame_name(index, ".png"), out);
+            });
+        collective_call(world, [&] {
+            if (world.rank() == 0 && output) output->commit();
+        }, 1);
+        plan.count = report.items;
+        summary["stream"] = {{"frames", report.items}, {"frames_per_second", report.items_per_second()},
+                             {"latency_seconds", {{"p50", report.latency_p50}, {"p99", report.latency_p99}, {"max", report.latency_max}}}};
+        log::info("stream: ", report.items, " frames, ", report.items_per_second(), " frames/s; latency per frame p50 ",
+                  report.latency_p50 * 1e3, " ms, p99 ", report.latency_p99 * 1e3, " ms");
+    }
+    const double seconds = mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX);
+    const double fps = seconds > 0 ? static_cast<double>(plan.count) / seconds : 0;
+    if (exit_code == 0)
+        log::info("wrote ", plan.count, " frames to ", plan.output == OutputKind::raw ? "standard output" : plan.out.string(),
+                  " in ", seconds, " s: ", fps, " frames/s");
+    log::info(format_timer_table(timer_report(world)));
+    summary["output"] = {{"path", plan.output == OutputKind::raw ? "-" : plan.out.string()}};
+    summary["rate"] = {{"value", fps}, {"unit", "frames/s"}, {"seconds", seconds}};
+    if (!plan.summary.empty()) run::write_json(world, plan.summary, summary);
+    return exit_code;
+}
+
+}  // namespace filter_app

@@ -11,6 +11,11 @@ namespace mc {
 int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg) {
     namespace tm = tessera::montecarlo;
     const auto& world = runtime.world();
+    const auto temperatures = parse_temperatures(world, cfg.temperature);
+    if (temperatures.sweep) return run_ising_sweep(runtime, options, cfg, temperatures);
+    TESSERA_CHECK_ALL(world, !cfg.resume, "--resume applies to a sweep (--temperature START:STOP:COUNT); "
+                                          "a single temperature continues with --restart");
+    const double temperature = temperatures.values.front();
     // 1. Input (the lattice checks the rest and names its parameters; they map to options).
     TESSERA_CHECK_ALL(world, cfg.cells.size() == 2, "--cells needs two values (NX NY), got " << cfg.cells.size());
     TESSERA_CHECK_ALL(world, cfg.procs.size() == 2, "--procs needs two values (PX PY), got " << cfg.procs.size());
@@ -24,18 +29,18 @@ int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options
     const tessera::run::OptionNames names{{"IsingLattice: cells", "--cells"},
                                           {"IsingLattice: temperature", "--temperature"}};
     tm::IsingLattice lattice = tessera::run::translating_errors(names, [&] {
-        return tm::IsingLattice(world, cells, cfg.temperature, cfg.seed, {cfg.procs[0], cfg.procs[1]});
+        return tm::IsingLattice(world, cells, temperature, cfg.seed, {cfg.procs[0], cfg.procs[1]});
     });
     const auto& procs = lattice.decomp().procs();
     tessera::log::info("lattice ", cells[0], " x ", cells[1], " on a ", procs[0], " x ", procs[1],
-                       " process grid, T = ", cfg.temperature, " (Tc = ", tm::onsager_critical_temperature(), ")");
+                       " process grid, T = ", temperature, " (Tc = ", tm::onsager_critical_temperature(), ")");
 
     // 2. State (the lattice, its sweep count and the measurements so far) and the loop: a step
     //    is a sweep.
     tm::IsingRun run;
     const int total = cfg.thermalize + cfg.sweeps;
     auto sim = simulation(options, cfg, "ising",
-                          {{"cells", cfg.cells}, {"temperature", cfg.temperature}, {"sweeps", cfg.sweeps},
+                          {{"cells", cfg.cells}, {"temperature", temperature}, {"sweeps", cfg.sweeps},
                            {"thermalize", cfg.thermalize}, {"batches", cfg.batches}});
     sim.save = [&](tessera::io::CheckpointData& data, tessera::io::CheckpointMeta& meta) {
         data.add<2>("spins", lattice.spins());  // +-1: exact in double
@@ -75,9 +80,9 @@ int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options
 
     // 5. Report.
     const auto est = tm::ising_estimates(run.energy, run.abs_magnetization, lattice.sites(),
-                                         cfg.temperature, cfg.batches);
-    const double e_exact = tm::onsager_energy(cfg.temperature);
-    const double m_exact = tm::onsager_magnetization(cfg.temperature);
+                                         temperature, cfg.batches);
+    const double e_exact = tm::onsager_energy(temperature);
+    const double m_exact = tm::onsager_magnetization(temperature);
     print_estimate("energy per site", est.energy, e_exact);
     print_estimate("|magnetization| per site", est.abs_magnetization, m_exact);
     print_estimate("specific heat per site", est.specific_heat, std::nullopt);
@@ -86,7 +91,7 @@ int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options
     const double rate = updates / seconds;
     tessera::log::info("rate: ", rate, " site updates/s (", seconds, " s)");
 
-    const auto allowance = tm::ising_allowance(cells, cfg.temperature);
+    const auto allowance = tm::ising_allowance(cells, temperature);
     bool passed = std::isfinite(est.energy.value) && std::isfinite(est.abs_magnetization.value);
     std::string verdict;
     if (allowance) {

@@ -4,8 +4,11 @@
 //               mpirun -np 2 tessera-mc option --style asian --payoff put --antithetic
 //               mpirun -np 2 tessera-mc ep --class A
 //               mpirun -np 4 tessera-mc ising --cells 128 128 --temperature 1.5
+//               mpirun -np 4 tessera-mc ising --cells 32 32 --temperature 1.0:3.5:26
 //               tessera-mc --config data/mc/option.toml
 //               mpirun -np 4 tessera-mc pi --samples 10000000000 --checkpoint-interval 600 --restart auto
+#include <cstdlib>
+
 #include "mc.hpp"
 
 namespace {
@@ -42,10 +45,17 @@ void add_options(tessera::run::AppOptions& options, mc::Config& cfg) {
     auto* ising = app.add_subcommand("ising", "2D Ising model, checkerboard Metropolis")->fallthrough();
     ising->add_option("--cells", cfg.cells, "Lattice size NX NY (even)")->expected(2);
     ising->add_option("--procs", cfg.procs, "Process grid PX PY (0: let MPI choose)")->expected(2);
-    ising->add_option("--temperature", cfg.temperature, "Temperature T (J = k_B = 1)");
+    ising->add_option("--temperature", cfg.temperature,
+                      "Temperature T (J = k_B = 1), or a sweep START:STOP:COUNT: COUNT evenly spaced temperatures, "
+                      "both ends included, one lattice per rank at a time (writes ising_sweep.csv and .png)");
     ising->add_option("--sweeps", cfg.sweeps, "Measured sweeps");
     ising->add_option("--thermalize", cfg.thermalize, "Sweeps discarded before measuring");
     ising->add_option("--batches", cfg.batches, "Batches for the batch-means errors");
+    ising->add_flag("--resume", cfg.resume,
+                    "Sweep: skip the temperatures that OUTPUT/ising_sweep.journal lists as finished (same options)");
+    ising->add_option("--on-error", cfg.on_error,
+                      "Sweep: after a failed temperature, stop (no new ones start) or continue; exit 1 either way")
+        ->check(CLI::IsMember({"stop", "continue"}));
     mc::add_loop_options(*ising, cfg, "sweeps");
 }
 
@@ -59,6 +69,12 @@ int main(int argc, char** argv) {
         add_options(options, cfg);
         options.parse(runtime.world(), argc, argv);         // 2. same argv on all ranks
         const auto& app = options.cli();
+        // A single --temperature stays a number in the resolved configuration (summary.json).
+        if (app.got_subcommand("ising") && cfg.temperature.find(':') == std::string::npos) {
+            char* end = nullptr;
+            const double t = std::strtod(cfg.temperature.c_str(), &end);
+            if (!cfg.temperature.empty() && *end == '\0') options.record("ising.temperature", t);
+        }
         tessera::log::info("tessera-mc ", tessera::version(), "\n", options.resolved_toml());
         tessera::log::info(runtime.layout_report());
         // 3. check, restart or start, run wave by wave (or sweep by sweep), 4. report

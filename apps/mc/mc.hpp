@@ -24,8 +24,10 @@ struct Config {
     // ising
     std::vector<tessera::gindex_t> cells{64, 64};
     std::vector<int> procs{0, 0};
-    double temperature = 1.5;
+    std::string temperature = "1.5";  ///< T, or a sweep START:STOP:COUNT (parse_temperatures)
     int sweeps = 2000, thermalize = 500, batches = 20;
+    bool resume = false;              ///< a sweep: skip the temperatures its journal lists
+    std::string on_error = "stop";    ///< a sweep: stop or continue after a failed temperature
     // checkpoints and stops (every subcommand; a step is a sweep or a wave)
     tessera::gindex_t checkpoint_every = 0;
     double checkpoint_interval = 0;
@@ -74,6 +76,24 @@ int run_pi(tessera::Runtime& runtime, const tessera::run::AppOptions& options, c
 int run_option(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
 int run_ep(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
 int run_ising(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg);
+
+/// --temperature: one temperature, or a sweep of `count` evenly spaced ones from `start` to
+/// `stop` (both included).
+struct Temperatures {
+    std::vector<double> values;
+    bool sweep = false;
+    double start = 0, stop = 0;
+    long long count = 1;
+};
+/// Collective over `comm`: parses `T` or `START:STOP:COUNT` (START < STOP, both > 0, COUNT >= 2).
+/// Throws CollectiveError (exit 2), one line naming --temperature, for a malformed value, an
+/// empty or reversed range or COUNT < 2. A single T is checked by the lattice (positive).
+Temperatures parse_temperatures(const tessera::mpi::Comm& comm, const std::string& text);
+/// Collective over runtime.world(): the sweep, one task of the task queue per temperature
+/// (apps/mc/sweep.cpp). Returns 0 when every temperature finished and passed the self-check,
+/// 1 otherwise.
+int run_ising_sweep(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const Config& cfg,
+                    const Temperatures& temperatures);
 
 /// How far from a reference an estimate may be, in standard errors, before the self-check
 /// fails: generous, so a correct run fails about once in 1.7 million.

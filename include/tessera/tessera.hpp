@@ -25,6 +25,7 @@
 #include "tessera/io/hdf5.hpp"
 #include "tessera/io/image.hpp"
 #include "tessera/io/matrix_io.hpp"
+#include "tessera/io/plot.hpp"
 #include "tessera/io/png.hpp"
 #include "tessera/io/time_series.hpp"
 #include "tessera/io/xdmf.hpp"

@@ -37,6 +37,15 @@ foreach(case
     "procs|process grid|ising;--procs;3;1"
     "sweeps|--sweeps must be positive|ising;--sweeps;0"
     "beyond_memory|--cells 1000000 1000000 .the lattice.: needs [0-9.e+]+ GiB on a node|ising;--cells;1000000;1000000"
+    "sweep_empty|--temperature 2:2:5: empty range|ising;--temperature;2:2:5"
+    "sweep_reversed|--temperature 3:1:5: reversed range|ising;--temperature;3:1:5"
+    "sweep_count|--temperature 1:3:1: COUNT must be at least 2|ising;--temperature;1:3:1"
+    "sweep_malformed|--temperature '1:x:5' is malformed|ising;--temperature;1:x:5"
+    "sweep_two_parts|--temperature '1:3' is malformed|ising;--temperature;1:3"
+    "sweep_not_positive|--temperature 0:2:4: temperatures must be positive|ising;--temperature;0:2:4"
+    "sweep_resume_no_journal|--resume: no journal out/mc/ising_sweep.journal|ising;--temperature;1:3:4;--resume"
+    "sweep_procs|--procs does not apply to a sweep|ising;--temperature;1:3:4;--procs;2;1"
+    "resume_single|--resume applies to a sweep|ising;--temperature;2;--resume"
     "no_subcommand|subcommand|--seed;3"
     "unknown_key|unknown config key|pi;--config;${PROJECT_SOURCE_DIR}/data/tests/unknown_key.toml")
   string(REPLACE "|" ";" parts "${case}")
@@ -94,3 +103,34 @@ tessera_add_app_test(NAME apps.mc.checkpoint.watchdog NP 2 EXIT nonzero MAX_SECO
   STDERR "\\[rank [01]\\] fatal: watchdog: no progress for [0-9.]+ s \\(last: completed step [0-9]+\\); ending the job"
   COMMAND ${mc} ising --cells 32 32 --sweeps 100000 --thermalize 0 --watchdog 2)
 set_property(TEST apps.mc.checkpoint.watchdog APPEND PROPERTY ENVIRONMENT "TESSERA_TEST_HANG_AFTER_STEP=3")
+
+# Temperature sweeps (docs/mc.md "Temperature sweeps"): one task per temperature, the same CSV
+# bytes at every layout (1, 2 and 4 ranks; 1 and 2 threads), |M| against Onsager below Tc,
+# failures under --on-error stop|continue, and --resume after a failure or a SIGKILL.
+set(mc_sweep ${CMAKE_CURRENT_SOURCE_DIR}/mc_sweep.py)
+set(sweep_csvs)
+foreach(layout "1;1" "1;2" "2;1" "2;2" "4;1")
+  list(GET layout 0 np)
+  list(GET layout 1 threads)
+  set(test apps.mc.sweep.layout.np${np}x${threads})
+  tessera_add_app_test(NAME ${test} NP ${np} THREADS ${threads} EXIT 0
+    FILES out/mc/ising_sweep.csv out/mc/ising_sweep.png out/mc/summary.json out/mc/tasks/T_0005.csv
+    COMMAND ${mc} ising --cells 16 16 --temperature 1.5:3.5:6 --sweeps 200 --thermalize 50 --seed 5 --quiet)
+  set_tests_properties(${test} PROPERTIES FIXTURES_SETUP mc_sweep_layout)
+  list(APPEND sweep_csvs ${CMAKE_CURRENT_BINARY_DIR}/${test}/out/mc/ising_sweep.csv)
+endforeach()
+tessera_add_app_test(NAME apps.mc.sweep.layout.same_bytes NP 0 EXIT 0
+  COMMAND ${TESSERA_PYTHON} ${mc_sweep} ${mc} ${MPIEXEC_EXECUTABLE} same_bytes ${sweep_csvs})
+set_tests_properties(apps.mc.sweep.layout.same_bytes PROPERTIES FIXTURES_REQUIRED mc_sweep_layout)
+foreach(case onsager resume_failed resume_killed on_error_continue)
+  tessera_add_app_test(NAME apps.mc.sweep.${case} NP 0 TIMEOUT 180
+    COMMAND ${TESSERA_PYTHON} ${mc_sweep} ${mc} ${MPIEXEC_EXECUTABLE} ${case})
+endforeach()
+tessera_add_app_test(NAME apps.mc.sweep.help NP 1 EXIT 0
+  STDOUT "START:STOP:COUNT" "--resume" "--on-error" COMMAND ${mc} ising --help)
+# Progress lines every 2 s: each temperature pauses 0.5 s (test hook), so the run lasts 3 s.
+tessera_add_app_test(NAME apps.mc.sweep.progress NP 1 EXIT 0
+  STDOUT "ising sweep: +[0-9]+% \\([0-9]/6 temperatures\\), [0-9.]+ temperatures/s, ETA"
+         "ising sweep: 100% \\(6/6 temperatures\\)" "tasks: 6 run, 0 skipped" "check: passed" "mc\\.ising\\.sweep"
+  COMMAND ${mc} ising --cells 16 16 --temperature 1.5:3.5:6 --sweeps 200 --thermalize 50 --progress)
+set_property(TEST apps.mc.sweep.progress APPEND PROPERTY ENVIRONMENT "TESSERA_TEST_SLEEP_IN_TASK=0.5")

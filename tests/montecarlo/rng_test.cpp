@@ -23,6 +23,18 @@ TEST(Philox, KnownAnswers) {
               (A4{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}));
 }
 
+// splitmix64's first outputs from state 0 (Vigna's reference splitmix64.c): 0xE220A8397B1DCDAF,
+// then 0x6E789E6AA1B965F4 from state 0x9E3779B97F4A7C15.
+TEST(SplitMix64, KnownAnswersAndDerivedSeeds) {
+    EXPECT_EQ(splitmix64(0), 0xE220A8397B1DCDAFull);
+    EXPECT_EQ(splitmix64(0x9E3779B97F4A7C15ull), 0x6E789E6AA1B965F4ull);
+    EXPECT_EQ(derived_seed(2024, 7), splitmix64(splitmix64(2024) ^ 7));
+    std::set<std::uint64_t> seen;
+    for (std::uint64_t seed = 0; seed < 4; ++seed)
+        for (std::uint64_t index = 0; index < 1000; ++index) seen.insert(derived_seed(seed, index));
+    EXPECT_EQ(seen.size(), 4000u);  // no two (seed, index) pairs of these share a seed
+}
+
 TEST(CounterRng, DrawsAreThePhiloxBlocksOfItsCounter) {
     const std::uint64_t seed = 0x299f31d0a4093822ull, stream = 0x85a308d3243f6a88ull;
     CounterRng rng(seed, stream, 0x13198a2e);

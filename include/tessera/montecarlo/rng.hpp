@@ -59,6 +59,23 @@ constexpr double to_unit_open(std::uint64_t bits) noexcept {
     return static_cast<double>(((bits >> 12) << 1) | 1u) * 0x1p-53;
 }
 
+/// Local: Vigna's splitmix64 step from state `x`: (x + golden gamma), then its finalizer. A
+/// bijection on 64-bit words; splitmix64(0) = 0xE220A8397B1DCDAF, the generator's first output.
+constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
+    std::uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/// Local: the seed of job `index` of a run seeded with `seed` (one chain per temperature of a
+/// sweep, say): splitmix64(splitmix64(seed) ^ index). It depends on (seed, index) only, so it
+/// is the same whichever rank or thread runs the job; mixing the seed first keeps neighbouring
+/// seeds from sharing shifted sequences of job seeds (as seed ^ index would: 2 ^ 1 == 3 ^ 0).
+constexpr std::uint64_t derived_seed(std::uint64_t seed, std::uint64_t index) noexcept {
+    return splitmix64(splitmix64(seed) ^ index);
+}
+
 /// The stream of random numbers keyed by (seed, stream, substream): for example (seed,
 /// sample) for a path of an option, or (seed, site, sweep) for one Ising update.
 /// Draw i of the stream is block i of Philox4x32-10 with key = seed and counter =

@@ -2,10 +2,12 @@
 // frame one task filtered by one rank's threads; a video or a raw stream on standard input
 // through an ordered stream (one decoder feeding every rank). Outputs leave in input order.
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 
@@ -47,10 +49,17 @@ public:
         const auto box = decomp_.owned_box();
         const auto width = box.extent(0), height = box.extent(1);
         const T* src = in.pixels<T>();
+        // Rows are copied whole (one channel) or de-interleaved per channel: a copy loop with a
+        // run-time stride would cost as much as the filter itself.
         for (int c = 0; c < channels_; ++c) {
             auto v = a_[c].view();
-            for (gindex_t j = 0; j < height; ++j)
-                for (gindex_t i = 0; i < width; ++i) v(i, j) = src[(j * width + i) * channels_ + c];
+            for (gindex_t j = 0; j < height; ++j) {
+                T* row = v.row(j);
+                const T* from = src + j * width * channels_ + c;
+                if (channels_ == 1) std::memcpy(row, from, static_cast<std::size_t>(width) * sizeof(T));
+                else
+                    for (gindex_t i = 0; i < width; ++i) row[i] = from[i * channels_];
+            }
         }
         for (const auto& stage : chain_) {
             auto& ex = exchanges_.at(stencil::filter_radius<T>(stage));
@@ -65,8 +74,13 @@ public:
         T* dst = out.pixels<T>();
         for (int c = 0; c < channels_; ++c) {
             const auto v = a_[c].view();
-            for (gindex_t j = 0; j < height; ++j)
-                for (gindex_t i = 0; i < width; ++i) dst[(j * width + i) * channels_ + c] = v(i, j);
+            for (gindex_t j = 0; j < height; ++j) {
+                const T* row = v.row(j);
+                T* to = dst + j * width * channels_ + c;
+                if (channels_ == 1) std::memcpy(to, row, static_cast<std::size_t>(width) * sizeof(T));
+                else
+                    for (gindex_t i = 0; i < width; ++i) to[i * channels_] = row[i];
+            }
         }
     }
 
@@ -90,6 +104,10 @@ FrameFunction make_frame_filter(const io::ImageInfo& frame, const std::vector<st
         return [f](const io::Image& in, io::Image& out) { f->apply(in, out); };
     });
 }
+
+// Frames up to this many values (pixels x channels) are filtered one per thread; above it a
+// frame's filter alone keeps the rank's threads busy (docs/performance.md, frame batches).
+constexpr std::int64_t kThreadPerFrameValues = std::int64_t{1024} * 1024;
 
 enum class InputKind { batch, video, raw };
 enum class OutputKind { folder, stack, video, raw };
@@ -277,6 +295,15 @@ FramePlan plan_frames(const mpi::Comm& world, const FilterConfig& cfg) {
     return plan;
 }
 
+// How a rank's threads share a batch's frames: a frame each when there are several threads and
+// frames are small, so that reading, copying and writing run in parallel too (a shared frame's
+// threads split only the filter); large frames are split among the rank's threads.
+tasks::Threads frame_threads(const FramePlan& plan) {
+    if (plan.input != InputKind::batch || omp_get_max_threads() < 2) return tasks::Threads::inside_task;
+    const std::int64_t values = plan.frame.width * plan.frame.height * plan.frame.channels;
+    return values <= kThreadPerFrameValues ? tasks::Threads::one_per_thread : tasks::Threads::inside_task;
+}
+
 std::string fingerprint(const FilterConfig& cfg, const FramePlan& plan) {
     std::ostringstream s;
     s << cfg.input << '|' << plan.count << '|' << plan.frame.width << 'x' << plan.frame.height << 'x'
@@ -310,8 +337,12 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
     log::info("tessera-filter ", version(), "\n", cfg.options.resolved_toml());
     std::string chain_text;
     for (const auto& s : chain) chain_text += (chain_text.empty() ? "" : " -> ") + stencil::to_string(s);
+    const tasks::Threads threads = frame_threads(plan);
     log::info(runtime.layout_report(), "mode frames (", cfg.mode == "frames" ? "--mode frames" : "auto", ": ", plan.reason,
-              "): every frame is one task on one rank, filtered by its ", omp_get_max_threads(), " thread(s)");
+              "): every frame is one task on one rank, ",
+              threads == tasks::Threads::one_per_thread
+                  ? "one frame per thread (" + std::to_string(omp_get_max_threads()) + " at a time per rank)"
+                  : "filtered by the rank's " + std::to_string(omp_get_max_threads()) + " thread(s)");
     log::info("frames: ", plan.frame.width, " x ", plan.frame.height, ", ", plan.frame.channels, " channel(s) of ",
               io::to_string(plan.frame.pixel), "; chain: ", chain_text.empty() ? "(none: conversion only)" : chain_text,
               "; border ", cfg.border);
@@ -325,6 +356,8 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
     };
     std::optional<run::Watchdog> watchdog;
     if (cfg.watchdog > 0) watchdog.emplace(cfg.watchdog, world.rank(), "frame");
+    // The rate covers opening the output to closing it, every frame read, filtered and written.
+    const double t0 = MPI_Wtime();
     std::optional<OrderedOutput> output;
     collective_call(world, [&] {
         if (world.rank() == 0 && plan.output != OutputKind::folder) output.emplace(plan, cfg.resume, 0.0);
@@ -340,40 +373,67 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
     summary["frame"] = {{"width", plan.frame.width}, {"height", plan.frame.height},
                         {"channels", plan.frame.channels}, {"pixel", io::to_string(plan.frame.pixel)}};
     int exit_code = 0;
-    const double t0 = MPI_Wtime();
     if (plan.input == InputKind::batch) {
         // A batch: each frame one task; ranks read their own frames; folder outputs are written by
         // the rank that filtered the frame, ordered outputs by rank 0 in frame order.
         const io::FrameSet set = io::open_frame_set(cfg.input);
+        // Per worker slot: a filter built for the frame size and the frames it reads and writes,
+        // all reused from frame to frame (built here, on the main thread: a filter duplicates
+        // MPI_COMM_SELF).
+        struct Slot {
+            FrameFunction filter;
+            io::Image in, out;
+        };
+        std::vector<Slot> slots(static_cast<std::size_t>(threads == tasks::Threads::one_per_thread ? omp_get_max_threads() : 1));
+        for (auto& slot : slots) slot.filter = make_frame_filter(plan.frame, chain, border);
+        io::Image written;
         tasks::TaskOptions options;
         options.on_error = tasks::parse_on_error(cfg.on_error);
         options.journal = plan.journal;
         options.resume = cfg.resume;
         options.fingerprint = fingerprint(cfg, plan);
         if (watchdog) options.heartbeat = [&](gindex_t i) { watchdog->kick(i); };
-        options.before_journal_save = [&] {
-            if (output) output->flush();
-        };
         run::Progress progress("filter", plan.count, "frames");
         options.on_progress = [&](gindex_t done, gindex_t) { progress.update(done); };
+        options.threads = threads;
         const bool own_files = plan.output == OutputKind::folder;
-        io::Image in, out;
+        // HDF5 is built without thread safety: with a thread per frame, every call that may
+        // reach it (stack or .h5 frames read by the tasks, the stack written by rank 0's main
+        // thread) holds this lock. Image codecs (libpng, libtiff, stb) run concurrently.
+        std::mutex hdf5;
+        const bool hdf5_in = set.kind == io::FrameSetKind::hdf5_stack || set.frame.format == io::ImageFormat::hdf5;
+        const bool hdf5_out = plan.output == OutputKind::stack ||
+                              (own_files && !plan.names.empty() &&
+                               io::format_from_extension(plan.names[0]) == io::ImageFormat::hdf5);
+        const auto maybe_locked = [&](bool uses_hdf5, auto&& io_call) {
+            if (threads == tasks::Threads::one_per_thread && uses_hdf5) {
+                std::lock_guard lock(hdf5);
+                return io_call();
+            }
+            return io_call();
+        };
+        options.before_journal_save = [&] {
+            if (output) maybe_locked(true, [&] { output->flush(); });
+        };
         const auto report = run::translating_errors({{"task journal", "--resume: journal"}}, [&] {
             return tasks::run_tasks(
                 world, plan.count,
                 [&](tasks::TaskContext& ctx) {
-                    in = io::read_frame(set, ctx.index);
-                    filter_frame(in, out);
-                    if (own_files) io::write_image(plan.out / plan.names[static_cast<std::size_t>(ctx.index)], out);
-                    else image_to_bytes(out, *ctx.result);
+                    auto& slot = slots[static_cast<std::size_t>(ctx.slot)];
+                    slot.in = maybe_locked(hdf5_in, [&] { return io::read_frame(set, ctx.index); });
+                    slot.filter(slot.in, slot.out);
+                    if (own_files)
+                        maybe_locked(hdf5_out, [&] {
+                            io::write_image(plan.out / plan.names[static_cast<std::size_t>(ctx.index)], slot.out);
+                        });
+                    else image_to_bytes(slot.out, *ctx.result);
                 },
                 [&](gindex_t index, std::span<const std::byte> bytes) {
                     if (own_files) return;
-                    io::Image frame;
-                    frame.info = plan.frame;
-                    frame.bytes.assign(reinterpret_cast<const unsigned char*>(bytes.data()),
-                                       reinterpret_cast<const unsigned char*>(bytes.data()) + bytes.size());
-                    output->write(index, frame);
+                    written.info = plan.frame;
+                    written.bytes.assign(reinterpret_cast<const unsigned char*>(bytes.data()),
+                                         reinterpret_cast<const unsigned char*>(bytes.data()) + bytes.size());
+                    maybe_locked(true, [&] { output->write(index, written); });
                 },
                 options,
                 [&](const tasks::TaskFailure& f) {

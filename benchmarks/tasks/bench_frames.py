@@ -86,7 +86,11 @@ def main():
 
     def tessera(np_, threads):
         def run(out):
-            cmd = ["mpirun", "-np", str(np_), "--bind-to", "none", "-x", f"OMP_NUM_THREADS={threads}", args.exe,
+            # Each rank gets its own cores: bound one core per rank, or unbound with its threads
+            # placed on cores (a plain `mpirun -np 1` would bind both threads to one core).
+            bind = (["--map-by", "slot:PE=1", "--bind-to", "core"] if threads == 1 else
+                    ["--bind-to", "none", "-x", "OMP_PROC_BIND=close", "-x", "OMP_PLACES=cores"])
+            cmd = ["mpirun", "-np", str(np_), *bind, "-x", f"OMP_NUM_THREADS={threads}", args.exe,
                    "--quiet", "--input", src, "--output", out, "--overwrite", "--filter", f"gaussian:sigma={SIGMA:g}"]
             subprocess.run(cmd, env=env, check=True)
             with open(out + ".summary.json") as s:

@@ -1,8 +1,10 @@
 // bench-tasks: how close run_tasks comes to ideal parallel efficiency when task costs are
 // uneven, and what one task costs the queue when it does nothing.
 //
-//   mpirun -np 2 -x OMP_NUM_THREADS=1 build/bin/bench-tasks            # 2 ranks x 1 thread
-//   mpirun -np 1 -x OMP_NUM_THREADS=2 build/bin/bench-tasks            # 1 rank x 2 threads
+//   mpirun -np 2 --map-by slot:PE=1 --bind-to core -x OMP_NUM_THREADS=1 build/bin/bench-tasks
+//   mpirun -np 1 --bind-to none -x OMP_NUM_THREADS=2 -x OMP_PROC_BIND=close -x OMP_PLACES=cores
+//       build/bin/bench-tasks
+// (a plain `mpirun -np 1` binds the rank to one core: its two threads would share it).
 //
 // Uneven tasks spin (busy, like compute) for a duration drawn uniformly from [0.1, 1.9] x the
 // mean, from a fixed generator, so every run has the same work. The ideal wall time is the
@@ -64,6 +66,8 @@ int main(int argc, char** argv) {
     const auto mode = threads > 1 ? tessera::tasks::Threads::one_per_thread : tessera::tasks::Threads::inside_task;
     const int workers = ranks * (threads > 1 ? threads : 1);
     const bool root = world.rank() == 0;
+    const std::string layout = runtime.layout_report();  // collective; warns of threads sharing a core
+    if (root) std::fputs(layout.c_str(), stdout);
     if (root)
         std::printf("bench-tasks: %d ranks x %d threads (%s), %d workers, %d repetitions, medians\n", ranks,
                     threads, threads > 1 ? "one task per thread" : "threads inside each task", workers, repeat);

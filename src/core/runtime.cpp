@@ -22,6 +22,14 @@ std::string base_name(const char* path) {
     return slash == std::string::npos ? s : s.substr(slash + 1);
 }
 
+// How many CPUs this process may run on (0 when unknown).
+int cpu_count() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+    return CPU_COUNT(&set);
+}
+
 // The CPUs this process may run on, as a compact list such as "0-1" or "0,2".
 std::string cpu_list() {
     cpu_set_t set;
@@ -94,6 +102,11 @@ std::string Runtime::layout_report() const {
     line << "  rank " << rank() << " on " << host << ": " << threads_ << " thread"
          << (threads_ == 1 ? "" : "s") << ", cpus " << cpu_list()
          << ", OMP_PROC_BIND=" << proc_bind_name(omp_get_proc_bind());
+    // mpirun binds each rank to one core by default (np <= 2): T threads then share it.
+    const int cpus = cpu_count();
+    if (cpus > 0 && threads_ > cpus)
+        line << "\n  warning: rank " << rank() << " runs " << threads_ << " threads on " << cpus << " cpu"
+             << (cpus == 1 ? "" : "s") << " (give it T cores: mpirun --map-by slot:PE=T, or --bind-to none)";
     const auto lines = mpi::gather(world_, line.str(), 0);
     // Threads per host against the host's hardware threads: oversubscription makes OpenMP
     // barriers spin against each other and can cost orders of magnitude.

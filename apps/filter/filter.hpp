@@ -29,6 +29,7 @@ struct FilterConfig {
     std::string pixel = "gray8";   // gray8 | rgb24 | gray16 of raw frames
     bool resume = false;
     std::string on_error = "stop";
+    std::string decode = "auto";   // segments | one | auto (videos)
     double watchdog = 0.0;
     run::AppOptions options{"filter", "Image filter chains (Gaussian, box, Sobel, Laplacian, unsharp, median, "
                                       "your own kernel) on images split over MPI ranks and OpenMP threads"};
@@ -61,6 +62,10 @@ struct FilterConfig {
         c.add_option("--size", size, "WxH of the raw frames of --input - (standard input)");
         c.add_option("--pixel", pixel, "Pixel format of raw frames: gray8, rgb24 or gray16")
             ->check(CLI::IsMember({"gray8", "rgb24", "gray16"}));
+        c.add_option("--decode", decode, "How a video is decoded: segments (every worker decodes the key-frame segments "
+                                         "it filters), one (rank 0's decoder feeds the ranks), auto (segments when the "
+                                         "video has several and there are several workers)")
+            ->check(CLI::IsMember({"segments", "one", "auto"}));
         c.add_flag("--resume", resume, "Skip the frames a killed or failed batch run finished (its journal in the output)");
         c.add_option("--on-error", on_error, "When a frame fails: stop (no new frames; exit 1) or continue (exit 1 at the end)")
             ->check(CLI::IsMember({"stop", "continue"}));

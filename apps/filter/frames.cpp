@@ -120,7 +120,18 @@ struct FramePlan {
     gindex_t count = 0;  // frames (0: unknown until the stream ends)
     std::vector<std::string> names;  // folder output: one file name per frame (batch input)
     std::string reason;              // why frames mode
+    double fps = 0;                  // a video's frame rate (0: unknown)
+    // A video: its key-frame segments (empty when it cannot be split), whether each task decodes
+    // one of them, and why (or why not).
+    std::vector<io::VideoSegment> segments;
+    bool by_segments = false;
+    std::string decoding;
 };
+
+// A task holds a segment's decoded frames until the writer takes them: at most this much.
+constexpr std::int64_t kSegmentBytes = std::int64_t{256} << 20;
+// Key-frame segments are joined until each worker has about this many (see choose_video_decoding).
+constexpr gindex_t kSegmentsPerWorker = 16;
 
 // Parses --size WxH.
 std::array<std::int64_t, 2> parse_size(const mpi::Comm& comm, const std::string& size) {
@@ -219,7 +230,18 @@ FramePlan plan_frames(const mpi::Comm& world, const FilterConfig& cfg) {
             if (world.rank() != 0) return;
             TESSERA_CHECK(fs::exists(cfg.input), "--input " << cfg.input << ": no such file");
             info = io::VideoReader(cfg.input, 1).info();
+            if (cfg.decode != "one") plan.segments = io::video_segments(cfg.input, 1);
         });
+        // Every rank learns the segments: first, count, seek, begin, end timestamps.
+        std::vector<std::int64_t> packed;
+        for (const auto& g : plan.segments) packed.insert(packed.end(), {g.first, g.count, g.seek_pts, g.begin_pts, g.end_pts});
+        const auto n_packed = mpi::bcast(world, static_cast<std::int64_t>(packed.size()), 0);
+        packed.resize(static_cast<std::size_t>(n_packed));
+        mpi::bcast(world, std::span<std::int64_t>(packed), 0);
+        plan.segments.clear();
+        for (std::size_t k = 0; k + 5 <= packed.size(); k += 5)
+            plan.segments.push_back({packed[k], packed[k + 1], packed[k + 2], packed[k + 3], packed[k + 4]});
+        plan.fps = mpi::bcast(world, info.fps, 0);
         std::int64_t shape[3] = {info.width, info.height, info.frames};
         mpi::bcast(world, std::span<std::int64_t>(shape, 3), 0);
         info.width = shape[0];
@@ -232,6 +254,10 @@ FramePlan plan_frames(const mpi::Comm& world, const FilterConfig& cfg) {
         if (cfg.pixel == "rgb24") plan.frame.channels = 3;
         TESSERA_CHECK_ALL(world, cfg.pixel != "gray16", "--pixel gray16: videos are decoded to 8-bit gray8 or rgb24");
         plan.count = info.frames;
+        if (!plan.segments.empty()) {  // the packets counted: exact, where the container may not say
+            plan.count = 0;
+            for (const auto& g : plan.segments) plan.count += g.count;
+        }
         plan.reason = "a video (" + info.codec + ", " + std::to_string(info.width) + " x " + std::to_string(info.height) + ")";
     } else {
         plan.input = InputKind::batch;
@@ -299,9 +325,44 @@ FramePlan plan_frames(const mpi::Comm& world, const FilterConfig& cfg) {
 // frames are small, so that reading, copying and writing run in parallel too (a shared frame's
 // threads split only the filter); large frames are split among the rank's threads.
 tasks::Threads frame_threads(const FramePlan& plan) {
-    if (plan.input != InputKind::batch || omp_get_max_threads() < 2) return tasks::Threads::inside_task;
+    const bool tasks_of_frames = plan.input == InputKind::batch || plan.by_segments;
+    if (!tasks_of_frames || omp_get_max_threads() < 2) return tasks::Threads::inside_task;
     const std::int64_t values = plan.frame.width * plan.frame.height * plan.frame.channels;
     return values <= kThreadPerFrameValues ? tasks::Threads::one_per_thread : tasks::Threads::inside_task;
+}
+
+// A video: decoded by key-frame segments, each task decoding the frames it filters, or by one
+// decoder on rank 0 feeding the ranks. Segments are joined so that each worker gets about sixteen
+// (balance, against the cost of starting a decoder at a key frame).
+void choose_video_decoding(const mpi::Comm& world, const FilterConfig& cfg, FramePlan& plan) {
+    if (plan.input != InputKind::video) return;
+    const auto one = [&](const std::string& why) {
+        plan.by_segments = false;
+        plan.decoding = "one decoder on rank 0 feeds the ranks (" + why + ")";
+    };
+    if (cfg.decode == "one") return one("--decode one");
+    if (plan.segments.size() < 2)
+        return one("the video cannot be split at key frames: one key frame, or packets without timestamps");
+    const std::int64_t values = plan.frame.width * plan.frame.height * plan.frame.channels;
+    const int threads = omp_get_max_threads();
+    const gindex_t workers = world.size() * (threads > 1 && values <= kThreadPerFrameValues ? threads : 1);
+    if (cfg.decode == "auto" && workers == 1) return one("one worker");
+    const gindex_t per_segment = std::max<gindex_t>(1, (plan.count + kSegmentsPerWorker * workers - 1) / (kSegmentsPerWorker * workers));
+    auto merged = io::merge_video_segments(plan.segments, per_segment);
+    gindex_t largest = 0, smallest = plan.count;
+    for (const auto& g : merged) {
+        largest = std::max(largest, g.count);
+        smallest = std::min(smallest, g.count);
+    }
+    const std::int64_t largest_bytes = largest * values;
+    if (largest_bytes > kSegmentBytes)
+        return one("its key-frame segments hold up to " + std::to_string(largest_bytes >> 20) +
+                   " MiB of decoded frames, more than a task may hold (" + std::to_string(kSegmentBytes >> 20) + " MiB)");
+    plan.segments = std::move(merged);
+    plan.by_segments = true;
+    plan.decoding = std::to_string(plan.segments.size()) + " key-frame segments of " + std::to_string(smallest) +
+                    (smallest == largest ? "" : "-" + std::to_string(largest)) +
+                    " frames, each decoded by the worker that filters it";
 }
 
 std::string fingerprint(const FilterConfig& cfg, const FramePlan& plan) {
@@ -333,6 +394,7 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
     }
     const auto chain = parse_chain(world, cfg);
     FramePlan plan = plan_frames(world, cfg);
+    choose_video_decoding(world, cfg, plan);
     const grid::Border border{grid::parse_border_mode(cfg.border), cfg.border_value};
     log::info("tessera-filter ", version(), "\n", cfg.options.resolved_toml());
     std::string chain_text;
@@ -343,6 +405,7 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
               threads == tasks::Threads::one_per_thread
                   ? "one frame per thread (" + std::to_string(omp_get_max_threads()) + " at a time per rank)"
                   : "filtered by the rank's " + std::to_string(omp_get_max_threads()) + " thread(s)");
+    if (!plan.decoding.empty()) log::info("video decoding: ", plan.decoding);
     log::info("frames: ", plan.frame.width, " x ", plan.frame.height, ", ", plan.frame.channels, " channel(s) of ",
               io::to_string(plan.frame.pixel), "; chain: ", chain_text.empty() ? "(none: conversion only)" : chain_text,
               "; border ", cfg.border);
@@ -360,7 +423,7 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
     const double t0 = MPI_Wtime();
     std::optional<OrderedOutput> output;
     collective_call(world, [&] {
-        if (world.rank() == 0 && plan.output != OutputKind::folder) output.emplace(plan, cfg.resume, 0.0);
+        if (world.rank() == 0 && plan.output != OutputKind::folder) output.emplace(plan, cfg.resume, plan.fps);
     });
 
     auto summary = run::make_summary(runtime, cfg.options);
@@ -370,6 +433,8 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
         return c;
     }();
     summary["mode"] = {{"mode", "frames"}, {"reason", plan.reason}};
+    if (!plan.decoding.empty())
+        summary["video_decoding"] = {{"segments", plan.by_segments ? plan.segments.size() : 0}, {"how", plan.decoding}};
     summary["frame"] = {{"width", plan.frame.width}, {"height", plan.frame.height},
                         {"channels", plan.frame.channels}, {"pixel", io::to_string(plan.frame.pixel)}};
     int exit_code = 0;
@@ -459,6 +524,57 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
                          plan.journal.empty() ? std::string() : " (listed in " + plan.journal.string() + "; --resume runs the rest)");
             exit_code = 1;
         }
+    } else if (plan.by_segments) {
+        // A video by key-frame segments: each task decodes one segment with its own decoder
+        // (the same bits as one decoder of the whole file), filters its frames and hands them
+        // to rank 0, which writes them in order.
+        struct Slot {
+            FrameFunction filter;
+            io::Image decoded, out;
+        };
+        std::vector<Slot> slots(static_cast<std::size_t>(threads == tasks::Threads::one_per_thread ? omp_get_max_threads() : 1));
+        for (auto& slot : slots) slot.filter = make_frame_filter(plan.frame, chain, border);
+        const auto frame_bytes = static_cast<std::size_t>(plan.frame.width * plan.frame.height * plan.frame.channels);
+        tasks::TaskOptions options;
+        options.on_error = tasks::OnError::stop;  // a video with frames missing is of no use
+        options.threads = threads;
+        run::Progress progress("filter", plan.count, "frames");
+        gindex_t written = 0;
+        io::Image frame;
+        const auto report = tasks::run_tasks(
+            world, static_cast<gindex_t>(plan.segments.size()),
+            [&](tasks::TaskContext& ctx) {
+                auto& slot = slots[static_cast<std::size_t>(ctx.slot)];
+                const auto& segment = plan.segments[static_cast<std::size_t>(ctx.index)];
+                io::VideoReader reader(cfg.input, plan.frame.channels, segment);
+                ctx.result->resize(static_cast<std::size_t>(segment.count) * frame_bytes);
+                for (std::size_t k = 0; reader.read(slot.decoded); ++k) {
+                    slot.filter(slot.decoded, slot.out);
+                    std::memcpy(ctx.result->data() + k * frame_bytes, slot.out.bytes.data(), frame_bytes);
+                    if (watchdog) watchdog->kick(segment.first + static_cast<gindex_t>(k));
+                }
+            },
+            [&](gindex_t index, std::span<const std::byte> bytes) {
+                const auto& segment = plan.segments[static_cast<std::size_t>(index)];
+                frame.info = plan.frame;
+                for (gindex_t k = 0; k < segment.count; ++k) {
+                    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data()) + static_cast<std::size_t>(k) * frame_bytes;
+                    frame.bytes.assign(p, p + frame_bytes);
+                    if (output) output->write(segment.first + k, frame);
+                    else io::write_image(plan.out / frame_name(segment.first + k, ".png"), frame);
+                }
+                written += segment.count;
+                progress.update(written);
+            },
+            options);
+        progress.finish();
+        // Every rank holds the same report: a segment that could not be decoded is bad input.
+        TESSERA_CHECK_ALL(world, report.ok(), "--input " << cfg.input << ": " << report.failures.front().message);
+        collective_call(world, [&] {
+            if (world.rank() == 0 && output) output->commit();
+        }, 1);
+        summary["tasks"] = {{"segments", plan.segments.size()}, {"frames", plan.count}, {"efficiency", report.efficiency},
+                            {"busy_seconds", {{"min", report.busy_min}, {"avg", report.busy_avg}, {"max", report.busy_max}}}};
     } else {
         // A video or raw stream: rank 0 decodes or reads, every rank filters, rank 0 writes.
         std::optional<io::VideoReader> video;

@@ -168,17 +168,21 @@ struct VideoReader::State {
     int stream = -1;
     VideoInfo info;
     gindex_t frames_read = 0;
+    std::optional<VideoSegment> segment;  // only its frames are returned
     bool draining = false;  // the demuxer is exhausted and the decoder was sent its flush
     bool finished = false;
 };
 
-VideoReader::VideoReader(const fs::path& path, int channels) : state_(std::make_unique<State>()) {
+namespace {
+
+// A demuxer opened on a file and the index of its video stream (a cover picture is not one).
+struct OpenedInput {
+    InputPtr format;
+    int stream = -1;
+};
+
+OpenedInput open_input(const fs::path& path) {
     quiet_ffmpeg();
-    State& s = *state_;
-    s.path = path;
-    if (channels != 1 && channels != 3)
-        video_error(path, "channels = " + std::to_string(channels) + ": reading gives 1 (gray) or 3 (RGB)");
-    s.channels = channels;
     std::error_code ec;
     if (fs::is_directory(path, ec)) video_error(path, "is a folder, not a video file");
     if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == 0) video_error(path, "empty file, not a video");
@@ -190,26 +194,125 @@ VideoReader::VideoReader(const fs::path& path, int channels) : state_(std::make_
     int rc = avformat_open_input(&raw, file_url(path).c_str(), nullptr, &open_options);
     av_dict_free(&open_options);
     if (rc < 0) video_error(path, "cannot open: " + av_error(rc));
-    s.format.reset(raw);
+    OpenedInput in;
+    in.format.reset(raw);
     // FFmpeg demuxes single pictures too (png_pipe, jpeg_pipe, image2, ...): they are images,
     // read through io/image.hpp, and one "frame" from them is more likely a mistake than a clip.
-    const std::string demuxer = s.format->iformat->name;
+    const std::string demuxer = in.format->iformat->name;
     if (demuxer == "image2" || demuxer == "image2pipe" ||
         (demuxer.size() > 5 && demuxer.compare(demuxer.size() - 5, 5, "_pipe") == 0))
         video_error(path, "a still image (" + demuxer + "), not a video");
-    if ((rc = avformat_find_stream_info(s.format.get(), nullptr)) < 0)
+    if ((rc = avformat_find_stream_info(in.format.get(), nullptr)) < 0)
         video_error(path, "cannot read the stream headers: " + av_error(rc));
 
-    s.stream = av_find_best_stream(s.format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    in.stream = av_find_best_stream(in.format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
     // A cover picture (an audio file's artwork) is a "video" stream of one still: not a video.
-    const auto is_cover = [&](int k) { return (s.format->streams[k]->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0; };
-    if (s.stream >= 0 && is_cover(s.stream)) {
-        s.stream = -1;
-        for (unsigned k = 0; k < s.format->nb_streams && s.stream < 0; ++k)
-            if (s.format->streams[k]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !is_cover(static_cast<int>(k)))
-                s.stream = static_cast<int>(k);
+    const auto is_cover = [&](int k) { return (in.format->streams[k]->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0; };
+    if (in.stream >= 0 && is_cover(in.stream)) {
+        in.stream = -1;
+        for (unsigned k = 0; k < in.format->nb_streams && in.stream < 0; ++k)
+            if (in.format->streams[k]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !is_cover(static_cast<int>(k)))
+                in.stream = static_cast<int>(k);
     }
-    if (s.stream < 0) video_error(path, "holds no video stream (" + demuxer + ")");
+    if (in.stream < 0) video_error(path, "holds no video stream (" + demuxer + ")");
+    // Packets of the other streams are dropped by the demuxer, not read and thrown away.
+    for (unsigned k = 0; k < in.format->nb_streams; ++k)
+        if (static_cast<int>(k) != in.stream) in.format->streams[k]->discard = AVDISCARD_ALL;
+    return in;
+}
+
+}  // namespace
+
+std::vector<VideoSegment> merge_video_segments(const std::vector<VideoSegment>& segments, gindex_t min_frames) {
+    TESSERA_CHECK(min_frames >= 1, "merge_video_segments: min_frames = " << min_frames << " must be at least 1");
+    std::vector<VideoSegment> merged;
+    for (const auto& s : segments) {
+        if (!merged.empty() && merged.back().count < min_frames) {
+            merged.back().count += s.count;
+            merged.back().end_pts = s.end_pts;
+        } else {
+            merged.push_back(s);
+        }
+    }
+    return merged;
+}
+
+std::vector<VideoSegment> video_segments(const fs::path& path, gindex_t min_frames) {
+    if (min_frames < 1) video_error(path, "video_segments: min_frames = " + std::to_string(min_frames) + " must be at least 1");
+    OpenedInput in = open_input(path);
+    PacketPtr packet(av_packet_alloc());
+    if (!packet) video_error(path, "out of memory");
+    // Every packet of the stream is one frame: its timestamp, and the key frames' timestamps.
+    std::vector<std::int64_t> shown, keys;
+    bool timed = true;
+    // Leading pictures: a frame stored after a key frame but shown before it (an open GOP).
+    bool leading = false;
+    for (;;) {
+        const int rc = av_read_frame(in.format.get(), packet.get());
+        if (rc == AVERROR_EOF) break;
+        if (rc < 0) video_error(path, "cannot read packet " + std::to_string(shown.size()) + ": " + av_error(rc));
+        if (packet->stream_index == in.stream && !(packet->flags & AV_PKT_FLAG_DISCARD)) {
+            if (packet->pts == AV_NOPTS_VALUE) timed = false;
+            shown.push_back(packet->pts);
+            if (packet->flags & AV_PKT_FLAG_KEY) keys.push_back(packet->pts);
+            else if (!keys.empty() && packet->pts < keys.back()) leading = true;
+        }
+        av_packet_unref(packet.get());
+    }
+    const auto n = static_cast<gindex_t>(shown.size());
+    std::sort(shown.begin(), shown.end());
+    if (!timed || std::adjacent_find(shown.begin(), shown.end()) != shown.end() || n == 0)
+        return {VideoSegment{0, n}};
+    // A segment starts at a key frame: its first frame is the key frame itself (frames shown
+    // before it, even if stored after it, belong to the segment before).
+    // With leading pictures, a decoder that starts at the segment's key frame lacks their
+    // references, and FFmpeg's H.264 decoder then also withholds the frames after them: the
+    // segment's decoder starts one key frame earlier and drops what comes before the segment.
+    std::vector<VideoSegment> segments;
+    VideoSegment current;  // the first one starts at the file's start, whatever comes first
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+        const std::int64_t key = keys[k];
+        const auto first = static_cast<gindex_t>(std::lower_bound(shown.begin(), shown.end(), key) - shown.begin());
+        if (first <= current.first) continue;  // the first key frame, shown first
+        current.count = first - current.first;
+        current.end_pts = key;
+        segments.push_back(current);
+        const std::int64_t seek = !leading ? key : k > 0 ? keys[k - 1] : VideoSegment::no_seek;
+        current = VideoSegment{first, 0, seek, key};
+    }
+    current.count = n - current.first;
+    segments.push_back(current);
+    return merge_video_segments(segments, min_frames);
+}
+
+VideoReader::VideoReader(const fs::path& path, int channels, const VideoSegment& segment)
+    : VideoReader(path, channels) {
+    State& s = *state_;
+    if (segment.count < 0 || segment.first < 0)
+        video_error(path, "segment of " + std::to_string(segment.count) + " frames from frame " +
+                              std::to_string(segment.first) + ": first and count must not be negative");
+    s.segment = segment;
+    if (segment.seek_pts != VideoSegment::no_seek) {
+        // The key frame at or before seek_pts: frames before the segment are decoded and dropped.
+        const int rc = av_seek_frame(s.format.get(), s.stream, segment.seek_pts, AVSEEK_FLAG_BACKWARD);
+        if (rc < 0) frame_error(s.path, segment.first, "cannot seek to its key frame: " + av_error(rc));
+        avcodec_flush_buffers(s.codec.get());
+        // The frames before the segment may lack references (they are dropped): the decoder's
+        // complaints about them are not the user's concern, until the segment's first frame.
+        s.codec->log_level_offset = AV_LOG_DEBUG;
+    }
+}
+
+VideoReader::VideoReader(const fs::path& path, int channels) : state_(std::make_unique<State>()) {
+    State& s = *state_;
+    s.path = path;
+    if (channels != 1 && channels != 3)
+        video_error(path, "channels = " + std::to_string(channels) + ": reading gives 1 (gray) or 3 (RGB)");
+    s.channels = channels;
+    OpenedInput in = open_input(path);
+    s.format = std::move(in.format);
+    s.stream = in.stream;
+    int rc = 0;
     const AVStream* st = s.format->streams[s.stream];
     const AVCodec* decoder = avcodec_find_decoder(st->codecpar->codec_id);
     if (!decoder) video_error(path, std::string("no decoder for its codec ") + avcodec_get_name(st->codecpar->codec_id));
@@ -256,26 +359,46 @@ bool VideoReader::read(Image& out) {
     TESSERA_CHECK(state_, "VideoReader::read on a moved-from reader");
     State& s = *state_;
     if (s.finished) return false;
+    // Frame numbers in messages count from the start of the video.
+    const gindex_t number = (s.segment ? s.segment->first : 0) + s.frames_read;
+    if (s.segment && s.frames_read == s.segment->count) {
+        s.finished = true;
+        return false;
+    }
     for (;;) {
         int rc = avcodec_receive_frame(s.codec.get(), s.frame.get());
         if (rc == AVERROR_EOF) {
             s.finished = true;
+            if (s.segment)
+                frame_error(s.path, number, "the stream ends before the segment's last frame (" +
+                                                std::to_string(s.segment->first + s.segment->count - 1) + ")");
             return false;
         }
+        if (rc == 0 && s.segment) {  // frames of the neighbouring segments are dropped
+            const std::int64_t pts = s.frame->pts != AV_NOPTS_VALUE ? s.frame->pts : s.frame->best_effort_timestamp;
+            if (pts >= s.segment->end_pts)
+                frame_error(s.path, number, "the decoder skipped it (its segment ends at frame " +
+                                                std::to_string(s.segment->first + s.segment->count - 1) + ")");
+            if (pts < s.segment->begin_pts) {
+                av_frame_unref(s.frame.get());
+                continue;
+            }
+            s.codec->log_level_offset = 0;
+        }
         if (rc == 0) break;
-        if (rc != AVERROR(EAGAIN) || s.draining) frame_error(s.path, s.frames_read, av_error(rc));
+        if (rc != AVERROR(EAGAIN) || s.draining) frame_error(s.path, number, av_error(rc));
         rc = av_read_frame(s.format.get(), s.packet.get());
         if (rc == AVERROR_EOF) {
             s.draining = true;
             rc = avcodec_send_packet(s.codec.get(), nullptr);
-            if (rc < 0 && rc != AVERROR_EOF) frame_error(s.path, s.frames_read, av_error(rc));
+            if (rc < 0 && rc != AVERROR_EOF) frame_error(s.path, number, av_error(rc));
             continue;
         }
-        if (rc < 0) frame_error(s.path, s.frames_read, av_error(rc));
+        if (rc < 0) frame_error(s.path, number, av_error(rc));
         if (s.packet->stream_index == s.stream) rc = avcodec_send_packet(s.codec.get(), s.packet.get());
         av_packet_unref(s.packet.get());
         // receive_frame said it needs input, so the decoder takes the packet (never EAGAIN).
-        if (rc < 0) frame_error(s.path, s.frames_read, av_error(rc));
+        if (rc < 0) frame_error(s.path, number, av_error(rc));
     }
 
     const AVFrame* f = s.frame.get();
@@ -292,14 +415,14 @@ bool VideoReader::read(Image& out) {
     s.sws.reset(sws);
     if (!sws) {
         const char* name = av_get_pix_fmt_name(src);
-        frame_error(s.path, s.frames_read, std::string("cannot convert pixel format ") + (name ? name : "?") + " to " +
+        frame_error(s.path, number, std::string("cannot convert pixel format ") + (name ? name : "?") + " to " +
                                                av_get_pix_fmt_name(dst));
     }
     if (!s.converted || s.converted->format != dst) s.converted = padded_frame(dst, w, h);
-    if (!s.converted) frame_error(s.path, s.frames_read, "out of memory");
+    if (!s.converted) frame_error(s.path, number, "out of memory");
     const int rows = sws_scale(sws, f->data, f->linesize, 0, f->height, s.converted->data, s.converted->linesize);
     av_frame_unref(s.frame.get());
-    if (rows != h) frame_error(s.path, s.frames_read, "pixel conversion failed");
+    if (rows != h) frame_error(s.path, number, "pixel conversion failed");
 
     const std::size_t row = static_cast<std::size_t>(w) * static_cast<std::size_t>(s.channels);
     out.info = ImageInfo{s.info.width, s.info.height, s.channels, PixelType::u8, out.info.format};

@@ -129,7 +129,55 @@ for name, channels, codec, pix_fmt in [("ours.mp4", 3, "h264", "yuv420p"), ("our
     compare(f"{name}: OpenCV vs the pattern", cv_frames, want_frames, max_error=1 if lossless else 255,
             mean_error=None if lossless else 2.0)
 
-# 3. Files with no video in them, made by ffmpeg: a tone, and a tone with cover art (a one-picture
+# 3. Decoding by key-frame segments: each segment's own decoder gives the bits one decoder of the
+# whole file gives, for GOP structures made by the ffmpeg tool: closed GOPs with B-frames,
+# open GOPs (leading pictures stored after the key frame that follows them), intra-only codecs,
+# and containers with different seeking (mp4, mkv, avi, webm).
+def segments(video, channels, min_frames):
+    raw = work / f"{video.name}.{channels}.seg.raw"
+    out = run(tool, "segments", video, channels, min_frames, raw)
+    if out is None:
+        return None, []
+    lines = out.split("\n")
+    parts = [tuple(map(int, line.split())) for line in lines[1:] if line.strip()]
+    return raw.read_bytes(), parts
+
+
+src = ["-f", "lavfi", "-i", "testsrc2=size=160x96:rate=25:duration=3"]  # 75 frames
+# name, encoder options, GOP length, whether its packets carry timestamps to split by (AVI's
+# carry none with B-frames: one segment, the documented fallback)
+gops = [("closed_b.mp4", ["-c:v", "libx264", "-g", "12", "-bf", "3", "-pix_fmt", "yuv420p"], 12, True),
+        ("open_gop.mkv", ["-c:v", "libx264", "-g", "12", "-bf", "3", "-x264-params", "open-gop=1", "-pix_fmt", "yuv420p"],
+         12, True),
+        ("mpeg2.mkv", ["-c:v", "mpeg2video", "-g", "10", "-bf", "2"], 10, True),
+        ("vp9.webm", ["-c:v", "libvpx-vp9", "-g", "20", "-deadline", "realtime", "-cpu-used", "8"], 20, True),
+        ("ffv1.nut", ["-c:v", "ffv1", "-g", "1", "-pix_fmt", "yuv420p"], 1, True),
+        ("mpeg4_b.avi", ["-c:v", "mpeg4", "-g", "15", "-bf", "2"], 15, False)]
+for name, codec, gop, timed in gops:
+    video = work / name
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *src, *codec, str(video)], check=True)
+    whole_raw = work / f"{name}.whole.raw"
+    if run(tool, "dump", video, 1, whole_raw) is None:
+        continue
+    whole = whole_raw.read_bytes()
+    for min_frames in (1, 2 * gop + 1):
+        got, parts = segments(video, 1, min_frames)
+        if got is None:
+            continue
+        counts = [c for _, c in parts]
+        tiled = sum(counts) == 75 and all(f == sum(counts[:k]) for k, (f, _) in enumerate(parts))
+        # A segment per key frame (min_frames 1: at least 75 / gop of them), or merged key-frame
+        # intervals of at least min_frames each (the last may be shorter).
+        sized = (not timed or len(parts) >= 75 // gop - 1) if min_frames == 1 else all(c >= min_frames for c in counts[:-1])
+        split = len(parts) >= 2 if timed else len(parts) == 1
+        if got != whole or not tiled or not sized or not split:
+            failures.append(f"{name} segments (min_frames {min_frames}): {len(parts)} segments {parts}, "
+                            f"same bytes as one decoder: {got == whole}, tile the video: {tiled}, sizes ok: {sized}")
+        else:
+            print(f"ok {name}: {len(parts)} segment(s) of >= {min_frames} frames, decoded apart, give the bytes of one "
+                  "decoder of the whole file")
+
+# 4. Files with no video in them, made by ffmpeg: a tone, and a tone with cover art (a one-picture
 # "video" stream that is not a video).
 tone, cover, picture = work / "tone.wav", work / "cover.mp3", work / "cover.png"
 cv2.imwrite(str(picture), np.full((16, 16, 3), 200, np.uint8))

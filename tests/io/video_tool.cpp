@@ -4,6 +4,10 @@
 //   video_tool dump INPUT CHANNELS OUTPUT.raw
 //       frames one after another (height x width x channels bytes each); prints
 //       "width height channels frames_read declared_frames fps codec pixel_format"
+//   video_tool segments INPUT CHANNELS MIN_FRAMES OUTPUT.raw
+//       io::video_segments, then each segment decoded by its own reader (last first, so
+//       that no reader relies on another having run), written in frame order; prints
+//       "segments frames" then "first count" per segment
 //   video_tool write OUTPUT FRAMES WIDTH HEIGHT CHANNELS [CODEC]
 //       frame k: pattern_value(i, j, c, k) below; prints the encoder used
 // Exit 1 with the error on stderr, 2 on a usage error.
@@ -12,6 +16,7 @@
 #include <exception>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <tessera/io/video.hpp>
 
@@ -26,7 +31,7 @@ unsigned char pattern_value(long i, long j, int c, long k) {
 }
 
 int usage(const char* argv0) {
-    std::fprintf(stderr, "usage: %s dump INPUT CHANNELS OUTPUT.raw | write OUTPUT FRAMES WIDTH HEIGHT CHANNELS [CODEC]\n",
+    std::fprintf(stderr, "usage: %s dump INPUT CHANNELS OUTPUT.raw | segments INPUT CHANNELS MIN_FRAMES OUTPUT.raw | write OUTPUT FRAMES WIDTH HEIGHT CHANNELS [CODEC]\n",
                  argv0);
     return 2;
 }
@@ -48,6 +53,28 @@ int main(int argc, char** argv) {
             std::printf("%lld %lld %d %lld %lld %.6f %s %s\n", static_cast<long long>(i.width),
                         static_cast<long long>(i.height), reader.channels(), static_cast<long long>(reader.frames_read()),
                         static_cast<long long>(i.frames), i.fps, i.codec.c_str(), i.pixel_format.c_str());
+            return 0;
+        }
+        if (mode == "segments" && argc == 6) {
+            const int channels = std::atoi(argv[3]);
+            const auto segments = tessera::io::video_segments(argv[2], std::atol(argv[4]));
+            std::vector<std::vector<unsigned char>> decoded(segments.size());
+            long long frames = 0;
+            for (std::size_t k = segments.size(); k-- > 0;) {
+                tessera::io::VideoReader reader(argv[2], channels, segments[k]);
+                tessera::io::Image frame;
+                while (reader.read(frame)) decoded[k].insert(decoded[k].end(), frame.bytes.begin(), frame.bytes.end());
+                if (reader.frames_read() != segments[k].count)
+                    throw std::runtime_error("segment " + std::to_string(k) + ": " + std::to_string(reader.frames_read()) +
+                                             " frames read, " + std::to_string(segments[k].count) + " expected");
+                frames += reader.frames_read();
+            }
+            std::ofstream out(argv[5], std::ios::binary);
+            for (const auto& d : decoded) out.write(reinterpret_cast<const char*>(d.data()), static_cast<std::streamsize>(d.size()));
+            if (!out) throw std::runtime_error(std::string("cannot write ") + argv[5]);
+            std::printf("%zu %lld\n", segments.size(), frames);
+            for (const auto& s : segments)
+                std::printf("%lld %lld\n", static_cast<long long>(s.first), static_cast<long long>(s.count));
             return 0;
         }
         if (mode == "write" && (argc == 7 || argc == 8)) {

@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tessera/core/types.hpp"
 #include "tessera/io/image.hpp"
@@ -25,6 +27,34 @@ struct VideoInfo {
     std::string pixel_format;    ///< the stream's pixel format, e.g. "yuv420p", "gray"
 };
 
+/// A run of consecutive frames (presentation order) that one decoder can produce on its own,
+/// starting from a key frame: segments let several decoders share one video.
+struct VideoSegment {
+    gindex_t first = 0;  ///< index of the segment's first frame in the video
+    gindex_t count = 0;  ///< frames in the segment
+    /// Where its decoder starts: the key frame's timestamp (stream time base), or
+    /// no_seek for the first segment, decoded from the start of the file.
+    std::int64_t seek_pts = no_seek;
+    /// Frames with begin_pts <= timestamp < end_pts belong to the segment.
+    std::int64_t begin_pts = std::numeric_limits<std::int64_t>::min();
+    std::int64_t end_pts = std::numeric_limits<std::int64_t>::max();
+    static constexpr std::int64_t no_seek = std::numeric_limits<std::int64_t>::min();
+};
+
+/// Local. Splits the best video stream of `path` into segments of at least `min_frames` frames
+/// (the last may be shorter) that start at key frames, by reading its packets (nothing is
+/// decoded). A frame shown before the key frame that starts a segment but stored after it (an
+/// open GOP's leading picture) belongs to the segment before, whose decoder carries on past
+/// that key frame to reach it. A video whose packets lack timestamps, or whose timestamps
+/// repeat, is one segment. The counts add up to the video's frames. Throws tessera::Error
+/// naming the file, as VideoReader does, and when min_frames < 1.
+std::vector<VideoSegment> video_segments(const std::filesystem::path& path, gindex_t min_frames);
+
+/// Local. Joins consecutive segments (from video_segments of one file) into segments of at
+/// least `min_frames` frames (the last may be shorter); each still starts where its first part
+/// did. Throws tessera::Error when min_frames < 1.
+std::vector<VideoSegment> merge_video_segments(const std::vector<VideoSegment>& segments, gindex_t min_frames);
+
 /// Local. Decodes the best video stream of a file, frame by frame, in presentation order,
 /// converted (libswscale) to 8-bit gray (channels = 1) or RGB (channels = 3) images.
 /// Not copyable; movable.
@@ -33,6 +63,11 @@ public:
     /// Opens `path` and its decoder. Throws tessera::Error naming the file when it cannot be
     /// opened, holds no video stream, or its codec has no decoder; channels must be 1 or 3.
     VideoReader(const std::filesystem::path& path, int channels);
+    /// Opens `path` for one segment (from video_segments of the same file): read() gives its
+    /// `count` frames, the same bits as a reader of the whole file gives for those frames,
+    /// then false. Throws tessera::Error naming the file and frame when the segment's frames
+    /// cannot all be decoded.
+    VideoReader(const std::filesystem::path& path, int channels, const VideoSegment& segment);
     ~VideoReader();
     VideoReader(VideoReader&&) noexcept;
     VideoReader& operator=(VideoReader&&) noexcept;
@@ -43,7 +78,7 @@ public:
     /// Returns false at the end of the stream. Throws tessera::Error naming the file and the
     /// frame number when the data cannot be decoded.
     bool read(Image& frame);
-    /// Frames returned by read() so far.
+    /// Frames returned by read() so far (in this segment, for a segment's reader).
     gindex_t frames_read() const noexcept;
 
 private:

@@ -1,6 +1,8 @@
 # Test registration: serial gtests, MPI gtests at each rank count, and app runs under mpirun.
 # The settings MPI needs here (root, oversubscription, no binding, passive waiting) live in
-# the registration, never in a user's command.
+# the registration, never in a user's command. The ob1 messaging layer (shared memory on one
+# node) in place of UCX: UCX's start-up is most of a short test run's time and buys nothing
+# within one node (README.md, Troubleshooting).
 
 set(TESSERA_MPI_TEST_ENV
   OMPI_ALLOW_RUN_AS_ROOT=1
@@ -8,6 +10,7 @@ set(TESSERA_MPI_TEST_ENV
   OMPI_MCA_rmaps_base_oversubscribe=1
   OMPI_MCA_hwloc_base_binding_policy=none
   OMPI_MCA_mpi_yield_when_idle=1
+  OMPI_MCA_pml=ob1
   OMP_WAIT_POLICY=PASSIVE
   GTEST_COLOR=no)
 set(TESSERA_PYTHON /usr/bin/python3)

@@ -56,8 +56,11 @@ configure_and_build() {
   cmake --build "$dir" --parallel "$(nproc)"
 }
 
-# Lets mpirun work as root and with more ranks than cores (what tests and the demo need here).
+# Lets mpirun work as root and with more ranks than cores (what tests and the demo need here),
+# and starts ranks with the ob1 messaging layer (shared memory on one node) instead of UCX,
+# whose start-up dominates short runs (README.md, Troubleshooting).
 mpi_environment() {
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
   export OMPI_MCA_rmaps_base_oversubscribe=1
+  export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
 }

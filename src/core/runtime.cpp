@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 namespace tessera {
 
@@ -22,19 +23,37 @@ std::string base_name(const char* path) {
     return slash == std::string::npos ? s : s.substr(slash + 1);
 }
 
-// How many CPUs this process may run on (0 when unknown).
-int cpu_count() {
-    cpu_set_t set;
+// The CPUs this rank may run on. With OpenMP places (OMP_PLACES, or OMP_PROC_BIND on), the
+// runtime has already pinned the calling thread to its first place, so the rank's CPUs are
+// the union of the places in the initial thread's partition (which the runtime built from the
+// process's mask at start-up); otherwise the process's affinity mask. false when unknown.
+bool rank_cpus(cpu_set_t& set) {
     CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
-    return CPU_COUNT(&set);
+    const int places = omp_get_partition_num_places();
+    if (omp_get_num_places() > 0 && places > 0) {
+        std::vector<int> place_nums(static_cast<std::size_t>(places));
+        omp_get_partition_place_nums(place_nums.data());
+        for (const int place : place_nums) {
+            std::vector<int> ids(static_cast<std::size_t>(omp_get_place_num_procs(place)));
+            omp_get_place_proc_ids(place, ids.data());
+            for (const int id : ids)
+                if (id >= 0 && id < CPU_SETSIZE) CPU_SET(id, &set);
+        }
+        if (CPU_COUNT(&set) > 0) return true;
+    }
+    return sched_getaffinity(0, sizeof(set), &set) == 0;
 }
 
-// The CPUs this process may run on, as a compact list such as "0-1" or "0,2".
+// How many CPUs this rank may run on (0 when unknown).
+int cpu_count() {
+    cpu_set_t set;
+    return rank_cpus(set) ? CPU_COUNT(&set) : 0;
+}
+
+// The CPUs this rank may run on, as a compact list such as "0-1" or "0,2".
 std::string cpu_list() {
     cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof(set), &set) != 0) return "?";
+    if (!rank_cpus(set)) return "?";
     std::ostringstream os;
     int run_start = -1;
     bool first = true;

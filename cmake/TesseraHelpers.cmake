@@ -28,6 +28,7 @@ set(TESSERA_MODULE_DEPS_core "")
 set(TESSERA_MODULE_DEPS_grid core)
 set(TESSERA_MODULE_DEPS_stencil core grid)
 set(TESSERA_MODULE_DEPS_linalg core)
+set(TESSERA_MODULE_DEPS_multigrid core grid stencil linalg)
 set(TESSERA_MODULE_DEPS_montecarlo core grid)
 set(TESSERA_MODULE_DEPS_io core grid linalg)
 # tasks writes its journal through io's AtomicFile (the one atomic-replace in the library).

@@ -1,6 +1,8 @@
 // tessera-cg: conjugate gradients on the matrix-free 2D/3D Poisson problem -lap u = f with a
 // manufactured solution, reproducible on any layout, resumable from checkpoints on any layout.
 // Sample runs:  mpirun -np 2 tessera-cg --dim 2 --cells 256 256 --precond jacobi
+//               mpirun -np 2 tessera-cg --dim 3 --cells 127 127 127 --precond mg --tol 1e-8
+//               mpirun -np 2 tessera-cg --dim 3 --cells 64 64 64 --solver mg --mg-cycle f
 //               mpirun -np 2 tessera-cg --dim 3 --cells 128 128 128 --tol 1e-8 --benchmark
 //               mpirun -np 4 tessera-cg --dim 3 --cells 96 96 96 --checkpoint-every 100
 //               mpirun -np 2 tessera-cg --dim 3 --cells 96 96 96 --restart auto
@@ -26,6 +28,11 @@ struct CgConfig {
     double tol = 1e-10;
     int max_iter = 10000;
     std::string precond = "none";
+    std::string solver = "cg";
+    std::string mg_cycle = "v";
+    std::string mg_smoother = "chebyshev";
+    int mg_sweeps = 2;
+    gindex_t mg_coarsest = 512;
     int repetitions = 3;
     gindex_t checkpoint_every = 0;
     double checkpoint_interval = 0;
@@ -44,7 +51,20 @@ struct CgConfig {
             ->expected(2, 3);
         c.add_option("--tol", tol, "Relative residual tolerance ||r|| / ||b|| (> 0)");
         c.add_option("--max-iter", max_iter, "Iteration limit")->check(CLI::Range(0, 1 << 30));
-        c.add_option("--precond", precond, "Preconditioner")->check(CLI::IsMember({"none", "jacobi"}));
+        c.add_option("--precond", precond, "Preconditioner of CG: none, jacobi, mg (one multigrid cycle)")
+            ->check(CLI::IsMember({"none", "jacobi", "mg"}));
+        c.add_option("--solver", solver, "cg: (preconditioned) conjugate gradients; mg: multigrid cycles "
+                                         "until --tol (--max-iter cycles)")
+            ->check(CLI::IsMember({"cg", "mg"}));
+        c.add_option("--mg-cycle", mg_cycle, "Multigrid cycle: v or f (f: not exactly symmetric as a "
+                                             "CG preconditioner)")
+            ->check(CLI::IsMember({"v", "f"}));
+        c.add_option("--mg-smoother", mg_smoother, "Multigrid smoother: jacobi (weighted) or chebyshev")
+            ->check(CLI::IsMember({"jacobi", "chebyshev"}));
+        c.add_option("--mg-sweeps", mg_sweeps, "Multigrid smoothing steps before and after each coarse "
+                                               "correction (>= 1)");
+        c.add_option("--mg-coarsest", mg_coarsest, "Multigrid: coarsen until a level has at most N unknowns "
+                                                   "(cells), then solve it exactly on one rank");
         c.add_option("--repetitions", repetitions, "Timed solves in --benchmark mode (median taken)")
             ->check(CLI::Range(1, 1000));
         c.add_option("--checkpoint-every", checkpoint_every,
@@ -88,6 +108,11 @@ struct CgConfig {
         for (auto [option, v] : {std::pair{"--checkpoint-interval", checkpoint_interval},
                                  std::pair{"--max-wall-time", max_wall_time}, std::pair{"--watchdog", watchdog}})
             TESSERA_CHECK_ALL(comm, std::isfinite(v), option << ": must be a finite number, got " << v);
+        TESSERA_CHECK_ALL(comm, solver == "cg" || (restart.empty() && checkpoint_every == 0 &&
+                                                   checkpoint_interval == 0 && max_wall_time == 0),
+                          "--solver mg runs without --restart, --checkpoint-* and --max-wall-time");
+        TESSERA_CHECK_ALL(comm, solver == "cg" || precond == "none",
+                          "--solver mg takes no --precond (the cycles are the solver)");
         TESSERA_CHECK_ALL(comm, !options.common().benchmark ||
                                     (restart.empty() && checkpoint_every == 0 && checkpoint_interval == 0 &&
                                      max_wall_time == 0),
@@ -99,11 +124,16 @@ struct CgConfig {
 const run::OptionNames kOptionNames = {{"cg: tol =", "--tol:"},
                                        {"cg: max_iter =", "--max-iter:"},
                                        {"PoissonOperator: cells", "--cells"},
-                                       {"PoissonOperator: procs", "--procs"}};
+                                       {"PoissonOperator: procs", "--procs"},
+                                       {"multigrid: sweeps =", "--mg-sweeps:"},
+                                       {"multigrid: coarsest =", "--mg-coarsest:"},
+                                       {"multigrid: tol =", "--tol:"},
+                                       {"multigrid: max_cycles =", "--max-iter:"}};
 
 // The options that change the answer: a checkpoint continues only a solve with the same values
 // (ranks, threads, --max-iter and the checkpoint options may change).
-constexpr const char* kProblemKeys[] = {"dim", "cells", "tol", "precond"};
+constexpr const char* kProblemKeys[] = {"dim",       "cells",       "tol",       "precond",
+                                        "mg-cycle",  "mg-smoother", "mg-sweeps", "mg-coarsest"};
 
 using stencil::manufactured::exact;
 using stencil::manufactured::source;
@@ -131,6 +161,8 @@ void from_field(const grid::Field<double, Dim>& f, std::span<double> v) {
 template <int Dim>
 struct Solve {
     stencil::PoissonOperator<Dim> op;
+    std::unique_ptr<multigrid::Multigrid<Dim>> mg;  // --precond mg or --solver mg
+    bool mg_solver = false;
     StreamedVector<double> b, x, u;
     linalg::CgOptions options;
     linalg::CgState state;
@@ -145,9 +177,45 @@ struct Solve {
 };
 
 // Collective: runs (or resumes) the solver on the state, its messages in terms of our options.
+// With --solver mg: multigrid cycles, reported as the CG result is (iterations = cycles).
 template <int Dim>
 linalg::CgResult cg_solve(Solve<Dim>& s) {
+    if (s.mg_solver) {
+        return run::translating_errors(kOptionNames, [&] {
+            const auto r = s.mg->solve(s.b, s.x, {.tol = s.options.tol, .max_cycles = s.options.max_iter});
+            linalg::CgResult out;
+            out.iterations = r.cycles;
+            out.converged = r.converged;
+            out.relative_residual = r.relative_residual;
+            out.history = r.history;
+            return out;
+        });
+    }
     return run::translating_errors(kOptionNames, [&] { return linalg::cg(s.op, s.b, s.x, s.state, s.options); });
+}
+
+// Collective: the multigrid hierarchy when --precond mg or --solver mg asks for it; its
+// parameter errors in terms of our options, before anything is written.
+template <int Dim>
+void make_multigrid(const CgConfig& cfg, Solve<Dim>& s) {
+    s.mg_solver = cfg.solver == "mg";
+    if (!s.mg_solver && cfg.precond != "mg") return;
+    const multigrid::Options mo{.cycle = cfg.mg_cycle == "f" ? multigrid::Cycle::f : multigrid::Cycle::v,
+                                .smoother = cfg.mg_smoother == "jacobi" ? multigrid::Smoother::jacobi
+                                                                        : multigrid::Smoother::chebyshev,
+                                .sweeps = cfg.mg_sweeps,
+                                .coarsest = cfg.mg_coarsest};
+    s.mg = run::translating_errors(kOptionNames, [&] { return std::make_unique<multigrid::Multigrid<Dim>>(s.op, mo); });
+    const auto& h = s.mg->hierarchy();
+    std::string levels;
+    for (int l = 0; l < h.levels(); ++l) {
+        const auto& lev = h.level(l);
+        levels += "\n  level " + std::to_string(l) + ":";
+        for (int d = 0; d < Dim; ++d) levels += (d ? " x " : " ") + std::to_string(lev.cells[d]);
+        levels += " on " + std::to_string(lev.ranks) + " rank(s)";
+    }
+    log::info("multigrid: ", h.levels(), " levels, operator complexity ", h.operator_complexity(), ", ",
+              cfg.mg_cycle, "-cycle, ", cfg.mg_smoother, " x ", cfg.mg_sweeps, levels);
 }
 
 // Step 3: decompose, set up b and the exact solution, restart or start, and solve, with the
@@ -164,7 +232,9 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
     {
         // b, x, the exact solution, the solver's r, p, Ap (and z) and the operator's ghosted
         // copy; x, r and p once more as checkpoint fields (not in benchmark mode).
-        const int vectors = cfg.options.common().benchmark ? 8 : 11;
+        // Multigrid adds about four vectors on the finest level (residual, smoother scratch).
+        const int mg_vectors = cfg.precond == "mg" || cfg.solver == "mg" ? 4 : 0;
+        const int vectors = (cfg.options.common().benchmark ? 8 : 11) + mg_vectors;
         double per_rank = vectors * sizeof(double) / static_cast<double>(world.size());
         std::string what = "--cells";
         for (auto c : cells) per_rank *= static_cast<double>(c), what += ' ' + std::to_string(c);
@@ -172,6 +242,7 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
     }
     auto s = run::translating_errors(kOptionNames, [&] { return std::make_unique<Solve<Dim>>(world, cells, procs); });
     auto& op = s->op;
+    make_multigrid<Dim>(cfg, *s);
     const auto& dp = op.decomp().procs();
     std::string grid;
     for (int d = 0; d < Dim; ++d) grid += (d ? " x " : "") + std::to_string(dp[d]);
@@ -189,6 +260,12 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
     s->options = {.tol = cfg.tol,
                   .max_iter = cfg.max_iter,
                   .precond = cfg.precond == "jacobi" ? linalg::Preconditioner::jacobi : linalg::Preconditioner::none};
+    if (cfg.precond == "mg") {
+        s->options.precond = linalg::Preconditioner::custom;
+        s->options.apply_preconditioner = [mg = s->mg.get()](std::span<const double> r, std::span<double> z) {
+            mg->precondition(r, z);
+        };
+    }
     const auto& common = cfg.options.common();
 
     if (common.benchmark) {
@@ -202,6 +279,15 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
                 s->state = {};
             },
             [&] { s->result = cg_solve(*s); });
+        return s;
+    }
+    if (s->mg_solver) {
+        // Plain cycles: no checkpoints (refused at parsing), one timed solve.
+        run::prepare_output_dir(world, common.output, common.overwrite);
+        world.barrier();
+        const double t0 = MPI_Wtime();
+        s->result = cg_solve(*s);
+        s->reps.seconds = {mpi::allreduce(world, MPI_Wtime() - t0, MPI_MAX)};
         return s;
     }
 
@@ -318,6 +404,24 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
     summary["converged"] = res.converged;
     summary["residual_history"] = res.history;
     summary["process_grid"] = s.op.decomp().procs();
+    if (s.mg) {
+        const auto& h = s.mg->hierarchy();
+        nlohmann::json cells = nlohmann::json::array(), ranks = nlohmann::json::array();
+        for (int l = 0; l < h.levels(); ++l) {
+            cells.push_back(h.level(l).cells);
+            ranks.push_back(h.level(l).ranks);
+        }
+        summary["multigrid"] = {{"levels", h.levels()},
+                                {"operator_complexity", h.operator_complexity()},
+                                {"grid_complexity", h.grid_complexity()},
+                                {"level_cells", cells},
+                                {"level_ranks", ranks},
+                                {"cycle", cfg.mg_cycle},
+                                {"smoother", cfg.mg_smoother},
+                                {"sweeps", cfg.mg_sweeps},
+                                {"coarsest", cfg.mg_coarsest},
+                                {"role", s.mg_solver ? "solver" : "preconditioner"}};
+    }
     if (s.stopped) {
         // Checkpointed and unfinished: no self-check, no solution; --restart auto goes on.
         log::info("cg: stopped at iteration ", res.iterations, ", ||r|| / ||b|| = ", res.relative_residual,
@@ -360,10 +464,18 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
     const double bytes_per_unknown = 8.0 * (3 + 6 + 3 + (jacobi ? 2 : 0));
     const double bytes = bytes_per_unknown * static_cast<double>(unknowns);
 
-    log::info("cg: ", res.iterations, " iterations, ", res.converged ? "converged" : "NOT converged",
-              ", ||r|| / ||b|| = ", res.relative_residual, ", ", seconds, " s, ", per_iter * 1e3,
-              " ms/iteration, ", gflops, " GFLOP/s");
-    if (cfg.options.common().benchmark) {
+    // The flop and traffic models above are CG's own; a multigrid cycle has neither model yet,
+    // so its runs report time to solution and unknowns solved per second instead.
+    const bool mg = s.mg != nullptr;
+    if (mg)
+        log::info(s.mg_solver ? "mg: " : "cg: ", res.iterations, s.mg_solver ? " cycles, " : " iterations, ",
+                  res.converged ? "converged" : "NOT converged", ", ||r|| / ||b|| = ", res.relative_residual,
+                  ", ", seconds, " s, ", per_iter * 1e3, s.mg_solver ? " ms/cycle" : " ms/iteration");
+    else
+        log::info("cg: ", res.iterations, " iterations, ", res.converged ? "converged" : "NOT converged",
+                  ", ||r|| / ||b|| = ", res.relative_residual, ", ", seconds, " s, ", per_iter * 1e3,
+                  " ms/iteration, ", gflops, " GFLOP/s");
+    if (cfg.options.common().benchmark && !mg) {
         const auto& reps = s.reps;
         std::vector<double> fractions;
         for (std::size_t r = 0; r < reps.seconds.size(); ++r)
@@ -387,7 +499,8 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
 
     summary["seconds"] = seconds;
     summary["seconds_per_iteration"] = per_iter;
-    summary["rate"] = {{"value", gflops * 1e9}, {"unit", "flop/s"}};
+    if (mg) summary["rate"] = {{"value", static_cast<double>(unknowns) / seconds}, {"unit", "unknowns/s"}};
+    else summary["rate"] = {{"value", gflops * 1e9}, {"unit", "flop/s"}};
     summary["check"] = {{"passed", passed}, {"max_error", err}, {"bound", bound}, {"h", h}};
     run::write_json(world, cfg.options.common().output / "summary.json", summary);
     return passed ? 0 : 1;

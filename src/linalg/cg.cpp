@@ -92,6 +92,22 @@ void cg_norms(const mpi::Comm& comm, std::span<const double> r, std::span<const 
     rz = acc.round();
 }
 
+void cg_dots(const mpi::Comm& comm, std::span<const double> r, std::span<const double> z, index_t chunk,
+             double& rr, double& rz) {
+    std::array<ExactSum, 2> acc;
+    accumulate_dot(acc[0], r, r, chunk);
+    accumulate_dot(acc[1], r, z, chunk);
+    ExactSum::allreduce(comm, std::span<ExactSum>(acc));
+    rr = acc[0].round();
+    rz = acc[1].round();
+}
+
+void precondition(const std::function<void(std::span<const double>, std::span<double>)>& m,
+                  std::span<const double> r, std::span<double> z) {
+    ScopedTimer t("linalg.cg.precondition");
+    m(r, z);
+}
+
 std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const double> diag) {
     std::vector<double> dinv(diag.size());
     bool positive = true;

@@ -31,7 +31,8 @@
 
 namespace tessera::linalg {
 
-enum class Preconditioner { none, jacobi };
+/// none; jacobi (diag(A)^-1); custom: CgOptions::apply_preconditioner (multigrid, ...).
+enum class Preconditioner { none, jacobi, custom };
 
 /// Where a solve stands after `iteration` iterations: with x, everything CG needs to go on.
 /// A default-constructed state is empty (a fresh solve); cg() fills it in place. Restoring
@@ -54,6 +55,11 @@ struct CgOptions {
     double tol = 1e-8;        ///< stop when ||r_k|| <= tol * ||b|| (2-norms); in (0, 1e300)
     int max_iter = 1000;      ///< iteration limit (>= 0), counted from the start of the solve
     Preconditioner precond = Preconditioner::none;
+    /// With precond == custom: z = M^-1 r for a symmetric positive definite M, collective over
+    /// op.comm(); r and z are local parts of op.local_size() entries. The history stays
+    /// layout-independent when M's result is (a multigrid cycle is). Resuming recomputes
+    /// z from the saved r, so M must be the same function of r on every layout.
+    std::function<void(std::span<const double> r, std::span<double> z)> apply_preconditioner = nullptr;
     /// Called on every rank after each iteration with (iteration, ||r|| / ||b||); local, so it
     /// must not communicate (progress reports, logging). Empty: nothing is called.
     std::function<void(int, double)> monitor = nullptr;
@@ -104,6 +110,12 @@ void cg_direction(double beta, std::span<const double> r, std::span<const double
 // rr = r.r and rz = r.(dinv r), reduced over comm.
 void cg_norms(const mpi::Comm& comm, std::span<const double> r, std::span<const double> dinv,
               index_t chunk, double& rr, double& rz);
+// rr = r.r and rz = r.z in one allreduce.
+void cg_dots(const mpi::Comm& comm, std::span<const double> r, std::span<const double> z, index_t chunk,
+             double& rr, double& rz);
+// z = M^-1 r through the caller's preconditioner, timed.
+void precondition(const std::function<void(std::span<const double>, std::span<double>)>& m,
+                  std::span<const double> r, std::span<double> z);
 std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const double> diag);
 [[noreturn]] void throw_not_spd(double pap, int iteration);
 }  // namespace detail
@@ -134,7 +146,8 @@ double apply_and_dot(Op& op, std::span<const double> x, std::span<double> y, con
 /// Throws CollectiveError (exit 2) on every rank, naming the parameter ("cg: tol = 0 must be
 /// in (0, 1e300)"), when tol or max_iter is out of range, when local lengths differ from
 /// op.local_size(), when a resumed state does not fit (lengths, history, ||b|| of another b),
-/// when the Jacobi diagonal is not positive, and when a search direction has p^T A p <= 0
+/// when the Jacobi diagonal is not positive, when precond is custom without
+/// apply_preconditioner, and when a search direction has p^T A p <= 0
 /// (negative curvature: A is not positive definite).
 template <CgOperator Op>
 CgResult cg(Op& op, std::span<const double> b, std::span<double> x, CgState& state, const CgOptions& options = {}) {
@@ -146,6 +159,9 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, CgState& sta
     TESSERA_CHECK_ALL(comm, static_cast<index_t>(b.size()) == n && static_cast<index_t>(x.size()) == n,
                       "cg: local vectors of length " << b.size() << " and " << x.size()
                                                      << " for an operator of local size " << n);
+    const bool custom = options.precond == Preconditioner::custom;
+    TESSERA_CHECK_ALL(comm, !custom || options.apply_preconditioner,
+                      "cg: precond = custom needs apply_preconditioner");
     ScopedTimer timer("linalg.cg");
     const auto sz = static_cast<std::size_t>(n);
     std::vector<double> dinv;
@@ -156,6 +172,7 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, CgState& sta
     }
     const double bnorm = norm2(comm, b, chunk);
     StreamedVector<double> ap(sz);  // huge pages: memory/bandwidth bound loops
+    StreamedVector<double> z(custom ? sz : 0);
     auto& r = state.r;
     auto& p = state.p;
     if (state.started()) {
@@ -179,9 +196,15 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, CgState& sta
             p.assign(sz, 0.0);
             op.apply(x, ap);
             detail::cg_residual(b, ap, r);
-            detail::cg_norms(comm, r, dinv, chunk, state.rr, state.rz);
+            if (custom) {
+                detail::precondition(options.apply_preconditioner, r, z);
+                detail::cg_dots(comm, r, z, chunk, state.rr, state.rz);
+                detail::cg_direction(0.0, z, {}, p);
+            } else {
+                detail::cg_norms(comm, r, dinv, chunk, state.rr, state.rz);
+                detail::cg_direction(0.0, r, dinv, p);
+            }
             state.history.push_back(std::sqrt(state.rr) / bnorm);
-            detail::cg_direction(0.0, r, dinv, p);
         }
     }
     CgResult result;
@@ -192,16 +215,23 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, CgState& sta
         const double alpha = state.rz / pap;
         std::array<ExactSum, 2> acc;  // r.r and r.z
         detail::cg_update(alpha, p, ap, x, r, dinv, chunk, acc[0], acc[1]);
+        // r.r and r.z travel in one allreduce; a custom preconditioner runs before it.
+        if (custom) {
+            detail::precondition(options.apply_preconditioner, r, z);
+            accumulate_dot(acc[1], r, z, chunk);
+        }
+        const bool two = custom || !dinv.empty();
         {
             ScopedTimer t("linalg.cg.allreduce");
-            ExactSum::allreduce(comm, std::span<ExactSum>(acc.data(), dinv.empty() ? 1 : 2));
+            ExactSum::allreduce(comm, std::span<ExactSum>(acc.data(), two ? 2 : 1));
         }
         const double rz_old = state.rz;
         state.rr = acc[0].round();
-        state.rz = dinv.empty() ? state.rr : acc[1].round();
+        state.rz = two ? acc[1].round() : state.rr;
         ++k;
         state.history.push_back(std::sqrt(state.rr) / bnorm);
-        detail::cg_direction(state.rz / rz_old, r, dinv, p);
+        if (custom) detail::cg_direction(state.rz / rz_old, z, {}, p);
+        else detail::cg_direction(state.rz / rz_old, r, dinv, p);
         // The state is now a whole iteration boundary: what on_iteration sees (and may save)
         // resumes exactly here.
         if (options.monitor) options.monitor(k, state.history.back());

@@ -1,0 +1,107 @@
+// Weighted Jacobi and Chebyshev smoothing over stencil::PoissonOperator.
+#include "tessera/multigrid/smoothers.hpp"
+
+#include <cmath>
+#include <numbers>
+
+namespace tessera::multigrid {
+
+const char* smoother_name(Smoother s) noexcept { return s == Smoother::jacobi ? "jacobi" : "chebyshev"; }
+
+double jacobi_weight(int dim) noexcept { return 2.0 * dim / (2.0 * dim + 1.0); }
+
+template <int Dim>
+ChebyshevBounds chebyshev_bounds(const stencil::PoissonOperator<Dim>& op) {
+    // lambda_max(D^-1 A) = sum_d c_d (1 + cos(pi h_d)) / sum_d c_d with c_d = 1 / h_d^2.
+    double num = 0, den = 0;
+    for (int d = 0; d < Dim; ++d) {
+        const double h = op.spacing(d), c = 1.0 / (h * h);
+        num += c * (1.0 + std::cos(std::numbers::pi * h));
+        den += c;
+    }
+    const double upper = num / den;
+    return {upper / (2.0 * Dim), upper};
+}
+
+namespace {
+
+template <int Dim>
+double diagonal_of(const stencil::PoissonOperator<Dim>& op) {
+    double d = 0;
+    op.diagonal(std::span<double>(&d, 1));
+    return d;
+}
+
+// x = c b (a zero guess's first step) or x += c (b - ax).
+void scaled_step(double c, std::span<const double> b, std::span<const double> ax, std::span<double> x, bool zero) {
+    const auto n = static_cast<index_t>(x.size());
+    if (zero) {
+#pragma omp parallel for simd schedule(static)
+        for (index_t i = 0; i < n; ++i) x[i] = c * b[i];
+    } else {
+#pragma omp parallel for simd schedule(static)
+        for (index_t i = 0; i < n; ++i) x[i] += c * (b[i] - ax[i]);
+    }
+}
+
+// d = a d + c (b - ax); x += d.
+void chebyshev_step(double a, double c, std::span<const double> b, std::span<const double> ax,
+                    std::span<double> d, std::span<double> x) {
+    const auto n = static_cast<index_t>(x.size());
+#pragma omp parallel for simd schedule(static)
+    for (index_t i = 0; i < n; ++i) {
+        d[i] = a * d[i] + c * (b[i] - ax[i]);
+        x[i] += d[i];
+    }
+}
+
+}  // namespace
+
+template <int Dim>
+void smooth(stencil::PoissonOperator<Dim>& op, Smoother kind, int sweeps, std::span<const double> b,
+            std::span<double> x, bool zero_guess, SmootherWork& work) {
+    const auto n = static_cast<std::size_t>(op.local_size());
+    work.ax.resize(n);
+    const double dinv = 1.0 / diagonal_of(op);
+    if (kind == Smoother::jacobi) {
+        const double c = jacobi_weight(Dim) * dinv;
+        for (int s = 0; s < sweeps; ++s) {
+            const bool zero = zero_guess && s == 0;
+            if (!zero) op.apply(x, work.ax);
+            scaled_step(c, b, work.ax, x, zero);
+        }
+        return;
+    }
+    // Chebyshev iteration on [lower, upper] (Saad, Iterative Methods, algorithm 12.1, with the
+    // diagonal preconditioner): d_0 = r / theta, d_k = rho_k rho_{k-1} d_{k-1} + 2 rho_k / delta r.
+    work.d.assign(n, 0.0);
+    const auto bounds = chebyshev_bounds(op);
+    const double theta = 0.5 * (bounds.upper + bounds.lower), delta = 0.5 * (bounds.upper - bounds.lower);
+    const double sigma = theta / delta;
+    double rho = 1.0 / sigma;
+    for (int s = 0; s < sweeps; ++s) {
+        const bool zero = zero_guess && s == 0;
+        if (zero) {
+            std::fill(x.begin(), x.end(), 0.0);
+            std::fill(work.ax.begin(), work.ax.end(), 0.0);
+        } else {
+            op.apply(x, work.ax);
+        }
+        if (s == 0) {
+            chebyshev_step(0.0, dinv / theta, b, work.ax, work.d, x);
+        } else {
+            const double rho_new = 1.0 / (2.0 * sigma - rho);
+            chebyshev_step(rho_new * rho, 2.0 * rho_new / delta * dinv, b, work.ax, work.d, x);
+            rho = rho_new;
+        }
+    }
+}
+
+template ChebyshevBounds chebyshev_bounds<2>(const stencil::PoissonOperator<2>&);
+template ChebyshevBounds chebyshev_bounds<3>(const stencil::PoissonOperator<3>&);
+template void smooth<2>(stencil::PoissonOperator<2>&, Smoother, int, std::span<const double>, std::span<double>,
+                        bool, SmootherWork&);
+template void smooth<3>(stencil::PoissonOperator<3>&, Smoother, int, std::span<const double>, std::span<double>,
+                        bool, SmootherWork&);
+
+}  // namespace tessera::multigrid

@@ -1,0 +1,292 @@
+// Level transfers: the 1D taps, the box gathers between decompositions and the restriction
+// and prolongation kernels over gathered boxes.
+#include "tessera/multigrid/transfer.hpp"
+
+#include <algorithm>
+
+#include "tessera/core/error.hpp"
+#include "tessera/core/timer.hpp"
+
+namespace tessera::multigrid {
+
+gindex_t coarsen(gindex_t n) noexcept { return n <= 1 ? 1 : (n % 2 == 1 ? (n - 1) / 2 : n / 2); }
+
+template <int Dim>
+std::array<gindex_t, Dim> coarse_cells(const std::array<gindex_t, Dim>& cells) noexcept {
+    // Coupling along axis d is 1 / h_d^2 = (n_d + 1)^2. Axes much weaker than the strongest
+    // are not coarsened (semi-coarsening): point smoothers cannot smooth along them.
+    gindex_t strongest = 0;
+    for (auto n : cells) strongest = std::max(strongest, (n + 1) * (n + 1));
+    std::array<gindex_t, Dim> c{};
+    for (int d = 0; d < Dim; ++d) {
+        const gindex_t coupling = (cells[d] + 1) * (cells[d] + 1);
+        c[d] = 5 * coupling >= 2 * strongest ? coarsen(cells[d]) : cells[d];
+    }
+    return c;
+}
+template std::array<gindex_t, 2> coarse_cells<2>(const std::array<gindex_t, 2>&) noexcept;
+template std::array<gindex_t, 3> coarse_cells<3>(const std::array<gindex_t, 3>&) noexcept;
+
+AxisTransfer AxisTransfer::make(gindex_t fine, gindex_t coarse) {
+    AxisTransfer a;
+    a.fine = fine;
+    a.coarse = coarse;
+    // Fine unknown i sits at (i + 1) / (fine + 1), that is at q / (fine + 1) coarse spacings with
+    // q = (i + 1) (coarse + 1): between coarse points m and m + 1 (1-based, 0 and coarse + 1
+    // being the boundary) at the fraction rem / (fine + 1). Integer arithmetic keeps the
+    // nested weights exact.
+    const gindex_t den = fine + 1;
+    std::vector<std::vector<Tap>> per_coarse(static_cast<std::size_t>(coarse));
+    a.interp_start.push_back(0);
+    for (gindex_t i = 0; i < fine; ++i) {
+        const gindex_t q = (i + 1) * (coarse + 1), m = q / den, rem = q % den;
+        const auto add = [&](gindex_t index, gindex_t num) {
+            if (num == 0 || index < 0 || index >= coarse) return;
+            a.interp.push_back({index, static_cast<double>(num) / static_cast<double>(den)});
+            per_coarse[static_cast<std::size_t>(index)].push_back(
+                {i, static_cast<double>((coarse + 1) * num) / (static_cast<double>(den) * static_cast<double>(den))});
+        };
+        add(m - 1, den - rem);
+        add(m, rem);
+        a.interp_start.push_back(static_cast<gindex_t>(a.interp.size()));
+    }
+    a.restrict_start.push_back(0);
+    for (const auto& taps : per_coarse) {
+        a.restrict_taps.insert(a.restrict_taps.end(), taps.begin(), taps.end());
+        a.restrict_start.push_back(static_cast<gindex_t>(a.restrict_taps.size()));
+    }
+    return a;
+}
+
+std::array<gindex_t, 2> AxisTransfer::fine_range(gindex_t clo, gindex_t chi) const {
+    if (clo >= chi) return {0, 0};
+    const auto first = static_cast<std::size_t>(restrict_start[static_cast<std::size_t>(clo)]);
+    const auto last = static_cast<std::size_t>(restrict_start[static_cast<std::size_t>(chi)]) - 1;
+    return {restrict_taps[first].index, restrict_taps[last].index + 1};
+}
+
+std::array<gindex_t, 2> AxisTransfer::coarse_range(gindex_t flo, gindex_t fhi) const {
+    if (flo >= fhi) return {0, 0};
+    const auto first = static_cast<std::size_t>(interp_start[static_cast<std::size_t>(flo)]);
+    const auto last = static_cast<std::size_t>(interp_start[static_cast<std::size_t>(fhi)]) - 1;
+    return {interp[first].index, interp[last].index + 1};
+}
+
+namespace {
+
+// A box as three ranges (a 2D box gets the range [0, 1) on axis 2), for one set of loops.
+struct Box3 {
+    std::array<gindex_t, 3> lo{0, 0, 0}, hi{1, 1, 1};
+    gindex_t extent(int d) const { return std::max<gindex_t>(hi[d] - lo[d], 0); }
+    bool empty() const { return extent(0) == 0 || extent(1) == 0 || extent(2) == 0; }
+    // Offset of (i, j, k) in a dense array over this box, x fastest.
+    index_t at(gindex_t i, gindex_t j, gindex_t k) const {
+        return ((k - lo[2]) * extent(1) + (j - lo[1])) * extent(0) + (i - lo[0]);
+    }
+};
+
+template <int Dim>
+Box3 box3(const Box<Dim>& b) {
+    Box3 r;
+    for (int d = 0; d < Dim; ++d) {
+        r.lo[d] = b.lo[d];
+        r.hi[d] = b.hi[d];
+    }
+    if (b.empty()) r.hi = r.lo;
+    return r;
+}
+
+// Copies the cells of `part` (inside both boxes) from a dense array over `from` to one over `to`.
+void copy_box(const Box3& part, const Box3& from, const double* src, const Box3& to, double* dst) {
+    if (part.empty()) return;
+    const gindex_t nx = part.extent(0);
+    for (gindex_t k = part.lo[2]; k < part.hi[2]; ++k)
+        for (gindex_t j = part.lo[1]; j < part.hi[1]; ++j)
+            std::copy_n(src + from.at(part.lo[0], j, k), nx, dst + to.at(part.lo[0], j, k));
+}
+
+constexpr int kTag = 0x4d47;  // one gather at a time per communicator: one tag suffices
+
+}  // namespace
+
+template <int Dim>
+BoxGather<Dim>::BoxGather(const mpi::Comm& comm, const Box<Dim>& have, const Box<Dim>& need)
+    : comm_(&comm), have_(have), need_(need) {
+    const int p = comm.size();
+    std::array<gindex_t, 4 * Dim> mine{};
+    for (int d = 0; d < Dim; ++d) {
+        mine[d] = have.lo[d];
+        mine[Dim + d] = have.hi[d];
+        mine[2 * Dim + d] = need.lo[d];
+        mine[3 * Dim + d] = need.hi[d];
+    }
+    std::vector<gindex_t> all(static_cast<std::size_t>(4 * Dim * p));
+    TESSERA_MPI_CALL(MPI_Allgather(mine.data(), 4 * Dim, MPI_INT64_T, all.data(), 4 * Dim, MPI_INT64_T, comm.get()));
+    for (int q = 0; q < p; ++q) {
+        Box<Dim> their_have, their_need;
+        const gindex_t* e = all.data() + static_cast<std::size_t>(4 * Dim * q);
+        for (int d = 0; d < Dim; ++d) {
+            their_have.lo[d] = e[d];
+            their_have.hi[d] = e[Dim + d];
+            their_need.lo[d] = e[2 * Dim + d];
+            their_need.hi[d] = e[3 * Dim + d];
+        }
+        const Box<Dim> out = have.intersect(their_need), in = need.intersect(their_have);
+        if (q == comm.rank()) {
+            self_ = out;
+            continue;
+        }
+        if (!out.empty()) sends_.push_back({q, out, std::vector<double>(static_cast<std::size_t>(out.size()))});
+        if (!in.empty()) recvs_.push_back({q, in, std::vector<double>(static_cast<std::size_t>(in.size()))});
+    }
+}
+
+template <int Dim>
+void BoxGather<Dim>::run(std::span<const double> src, std::span<double> dst) {
+    TESSERA_CHECK(static_cast<gindex_t>(src.size()) == have_.size() && static_cast<gindex_t>(dst.size()) == need_.size(),
+                  "BoxGather::run: " << src.size() << " and " << dst.size() << " values for boxes of "
+                                     << have_.size() << " and " << need_.size());
+    const Box3 have = box3(have_), need = box3(need_);
+    std::vector<mpi::Request> reqs;
+    reqs.reserve(sends_.size() + recvs_.size());
+    for (auto& r : recvs_) reqs.push_back(mpi::irecv(*comm_, std::span<double>(r.buf), r.peer, kTag));
+    for (auto& s : sends_) {
+        const Box3 part = box3(s.box);
+        copy_box(part, have, src.data(), part, s.buf.data());
+        reqs.push_back(mpi::isend(*comm_, std::span<const double>(s.buf), s.peer, kTag));
+    }
+    copy_box(box3(self_), have, src.data(), need, dst.data());
+    mpi::wait_all(reqs);
+    for (auto& r : recvs_) {
+        const Box3 part = box3(r.box);
+        copy_box(part, part, r.buf.data(), need, dst.data());
+    }
+}
+
+namespace {
+
+// The fine box that the restriction onto `coarse` reads and the coarse box that the
+// prolongation onto `fine` reads (empty for empty boxes).
+template <int Dim>
+Box<Dim> fine_needed(const std::array<AxisTransfer, 3>& axes, const Box<Dim>& coarse) {
+    Box<Dim> b;
+    if (coarse.empty()) return b;
+    for (int d = 0; d < Dim; ++d) {
+        const auto r = axes[d].fine_range(coarse.lo[d], coarse.hi[d]);
+        b.lo[d] = r[0];
+        b.hi[d] = r[1];
+    }
+    return b;
+}
+template <int Dim>
+Box<Dim> coarse_needed(const std::array<AxisTransfer, 3>& axes, const Box<Dim>& fine) {
+    Box<Dim> b;
+    if (fine.empty()) return b;
+    for (int d = 0; d < Dim; ++d) {
+        const auto r = axes[d].coarse_range(fine.lo[d], fine.hi[d]);
+        b.lo[d] = r[0];
+        b.hi[d] = r[1];
+    }
+    return b;
+}
+
+}  // namespace
+
+template <int Dim>
+Transfer<Dim>::Transfer(const stencil::PoissonOperator<Dim>& fine, const stencil::PoissonOperator<Dim>* coarse,
+                        const std::array<gindex_t, Dim>& coarse_cells)
+    : comm_(fine.comm().duplicate()) {
+    const auto& fc = fine.decomp().global_cells();
+    for (int d = 0; d < 3; ++d)
+        axes_[d] = d < Dim ? AxisTransfer::make(fc[d], coarse_cells[d]) : AxisTransfer::make(1, 1);
+    fine_owned_ = fine.decomp().owned_box();
+    if (coarse) coarse_owned_ = coarse->decomp().owned_box();
+    fine_need_ = fine_needed<Dim>(axes_, coarse_owned_);
+    coarse_need_ = coarse_needed<Dim>(axes_, fine_owned_);
+    gather_fine_ = BoxGather<Dim>(comm_, fine_owned_, fine_need_);
+    gather_coarse_ = BoxGather<Dim>(comm_, coarse_owned_, coarse_need_);
+    fine_buf_.resize(static_cast<std::size_t>(fine_need_.size()));
+    coarse_buf_.resize(static_cast<std::size_t>(coarse_need_.size()));
+}
+
+template <int Dim>
+void Transfer<Dim>::restrict_to(std::span<const double> fine_r, std::span<double> coarse_b) {
+    gather_fine_.run(fine_r, fine_buf_);
+    const Box3 out = box3(coarse_owned_), in = box3(fine_need_);
+    if (out.empty()) return;
+    TESSERA_CHECK(static_cast<gindex_t>(coarse_b.size()) == coarse_owned_.size(),
+                  "Transfer::restrict_to: " << coarse_b.size() << " coarse values for " << coarse_owned_.size());
+    const auto& ax = axes_[0];
+    const auto& ay = axes_[1];
+    const auto& az = axes_[2];
+    const double* f = fine_buf_.data();
+    const gindex_t ny = out.extent(1), nz = out.extent(2);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (gindex_t kk = 0; kk < nz; ++kk) {
+        for (gindex_t jj = 0; jj < ny; ++jj) {
+            const gindex_t k = out.lo[2] + kk, j = out.lo[1] + jj;
+            for (gindex_t i = out.lo[0]; i < out.hi[0]; ++i) {
+                double s = 0;
+                for (auto tk = az.restrict_start[k]; tk < az.restrict_start[k + 1]; ++tk) {
+                    const auto& zk = az.restrict_taps[tk];
+                    double sy = 0;
+                    for (auto tj = ay.restrict_start[j]; tj < ay.restrict_start[j + 1]; ++tj) {
+                        const auto& yj = ay.restrict_taps[tj];
+                        double sx = 0;
+                        for (auto ti = ax.restrict_start[i]; ti < ax.restrict_start[i + 1]; ++ti) {
+                            const auto& xi = ax.restrict_taps[ti];
+                            sx += xi.weight * f[in.at(xi.index, yj.index, zk.index)];
+                        }
+                        sy += yj.weight * sx;
+                    }
+                    s += zk.weight * sy;
+                }
+                coarse_b[out.at(i, j, k)] = s;
+            }
+        }
+    }
+}
+
+template <int Dim>
+void Transfer<Dim>::prolong_add(std::span<const double> coarse_x, std::span<double> fine_x) {
+    gather_coarse_.run(coarse_x, coarse_buf_);
+    const Box3 out = box3(fine_owned_), in = box3(coarse_need_);
+    TESSERA_CHECK(static_cast<gindex_t>(fine_x.size()) == fine_owned_.size(),
+                  "Transfer::prolong_add: " << fine_x.size() << " fine values for " << fine_owned_.size());
+    const auto& ax = axes_[0];
+    const auto& ay = axes_[1];
+    const auto& az = axes_[2];
+    const double* c = coarse_buf_.data();
+    const gindex_t ny = out.extent(1), nz = out.extent(2);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (gindex_t kk = 0; kk < nz; ++kk) {
+        for (gindex_t jj = 0; jj < ny; ++jj) {
+            const gindex_t k = out.lo[2] + kk, j = out.lo[1] + jj;
+            for (gindex_t i = out.lo[0]; i < out.hi[0]; ++i) {
+                double s = 0;
+                for (auto tk = az.interp_start[k]; tk < az.interp_start[k + 1]; ++tk) {
+                    const auto& zk = az.interp[tk];
+                    double sy = 0;
+                    for (auto tj = ay.interp_start[j]; tj < ay.interp_start[j + 1]; ++tj) {
+                        const auto& yj = ay.interp[tj];
+                        double sx = 0;
+                        for (auto ti = ax.interp_start[i]; ti < ax.interp_start[i + 1]; ++ti) {
+                            const auto& xi = ax.interp[ti];
+                            sx += xi.weight * c[in.at(xi.index, yj.index, zk.index)];
+                        }
+                        sy += yj.weight * sx;
+                    }
+                    s += zk.weight * sy;
+                }
+                fine_x[out.at(i, j, k)] += s;
+            }
+        }
+    }
+}
+
+template class BoxGather<2>;
+template class BoxGather<3>;
+template class Transfer<2>;
+template class Transfer<3>;
+
+}  // namespace tessera::multigrid

@@ -1,0 +1,25 @@
+"""Checks the summary.json of a tessera-cg run with multigrid (--precond mg or --solver mg)."""
+import json
+import sys
+
+s = json.load(open("out/cg/summary.json"))
+h = s["residual_history"]
+mg = s.get("multigrid", {})
+errors = []
+if not s["check"]["passed"] or not s["converged"]:
+    errors.append(f"run did not pass: {s['check']}")
+if len(h) != s["iterations"] + 1 or not h[-1] <= s["config"]["tol"]:
+    errors.append(f"history of {len(h)} entries for {s['iterations']} iterations, last {h[-1]}")
+if not s["iterations"] < 15:
+    errors.append(f"{s['iterations']} iterations: not what multigrid should need")
+if mg.get("levels", 0) < 2 or len(mg.get("level_cells", [])) != mg.get("levels"):
+    errors.append(f"multigrid section: {mg}")
+if not 1.0 < mg.get("operator_complexity", 0) < 2.0:
+    errors.append(f"operator complexity {mg.get('operator_complexity')}")
+for t in ("multigrid.level0.smooth", "multigrid.level0.restrict", "multigrid.level0.prolong",
+          "multigrid.coarse_solve"):
+    if t not in s["timers"]:
+        errors.append(f"no {t} timer")
+for e in errors:
+    print("cg_mg_check:", e)
+sys.exit(1 if errors else 0)

@@ -3,6 +3,7 @@
 #include "tessera/multigrid/transfer.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/timer.hpp"
@@ -209,17 +210,20 @@ Transfer<Dim>::Transfer(const stencil::PoissonOperator<Dim>& fine, const stencil
     coarse_buf_.resize(static_cast<std::size_t>(coarse_need_.size()));
 }
 
-template <int Dim>
-void Transfer<Dim>::restrict_to(std::span<const double> fine_r, std::span<double> coarse_b) {
-    gather_fine_.run(fine_r, fine_buf_);
-    const Box3 out = box3(coarse_owned_), in = box3(fine_need_);
-    if (out.empty()) return;
-    TESSERA_CHECK(static_cast<gindex_t>(coarse_b.size()) == coarse_owned_.size(),
-                  "Transfer::restrict_to: " << coarse_b.size() << " coarse values for " << coarse_owned_.size());
-    const auto& ax = axes_[0];
-    const auto& ay = axes_[1];
-    const auto& az = axes_[2];
-    const double* f = fine_buf_.data();
+namespace {
+// One axis's taps of a separable transfer: point i reads taps[start[i] .. start[i + 1]).
+struct AxisTaps {
+    const std::vector<gindex_t>& start;
+    const std::vector<AxisTransfer::Tap>& taps;
+};
+
+// The tensor product of three axes' taps, from `src` (laid out over `in`) to every point of
+// `out`, handed to store(offset in out, value). Summed x within y within z, the same order on
+// any layout.
+template <class Store>
+void apply_separable(const std::array<AxisTaps, 3>& axes, const Box3& out, const Box3& in, const double* src,
+                     Store store) {
+    const auto& [ax, ay, az] = axes;
     const gindex_t ny = out.extent(1), nz = out.extent(2);
 #pragma omp parallel for collapse(2) schedule(static)
     for (gindex_t kk = 0; kk < nz; ++kk) {
@@ -227,24 +231,38 @@ void Transfer<Dim>::restrict_to(std::span<const double> fine_r, std::span<double
             const gindex_t k = out.lo[2] + kk, j = out.lo[1] + jj;
             for (gindex_t i = out.lo[0]; i < out.hi[0]; ++i) {
                 double s = 0;
-                for (auto tk = az.restrict_start[k]; tk < az.restrict_start[k + 1]; ++tk) {
-                    const auto& zk = az.restrict_taps[tk];
+                for (auto tk = az.start[k]; tk < az.start[k + 1]; ++tk) {
+                    const auto& zk = az.taps[tk];
                     double sy = 0;
-                    for (auto tj = ay.restrict_start[j]; tj < ay.restrict_start[j + 1]; ++tj) {
-                        const auto& yj = ay.restrict_taps[tj];
+                    for (auto tj = ay.start[j]; tj < ay.start[j + 1]; ++tj) {
+                        const auto& yj = ay.taps[tj];
                         double sx = 0;
-                        for (auto ti = ax.restrict_start[i]; ti < ax.restrict_start[i + 1]; ++ti) {
-                            const auto& xi = ax.restrict_taps[ti];
-                            sx += xi.weight * f[in.at(xi.index, yj.index, zk.index)];
+                        for (auto ti = ax.start[i]; ti < ax.start[i + 1]; ++ti) {
+                            const auto& xi = ax.taps[ti];
+                            sx += xi.weight * src[in.at(xi.index, yj.index, zk.index)];
                         }
                         sy += yj.weight * sx;
                     }
                     s += zk.weight * sy;
                 }
-                coarse_b[out.at(i, j, k)] = s;
+                store(out.at(i, j, k), s);
             }
         }
     }
+}
+}  // namespace
+
+template <int Dim>
+void Transfer<Dim>::restrict_to(std::span<const double> fine_r, std::span<double> coarse_b) {
+    gather_fine_.run(fine_r, fine_buf_);
+    const Box3 out = box3(coarse_owned_), in = box3(fine_need_);
+    if (out.empty()) return;
+    TESSERA_CHECK(static_cast<gindex_t>(coarse_b.size()) == coarse_owned_.size(),
+                  "Transfer::restrict_to: " << coarse_b.size() << " coarse values for " << coarse_owned_.size());
+    const std::array<AxisTaps, 3> taps{{{axes_[0].restrict_start, axes_[0].restrict_taps},
+                                        {axes_[1].restrict_start, axes_[1].restrict_taps},
+                                        {axes_[2].restrict_start, axes_[2].restrict_taps}}};
+    apply_separable(taps, out, in, fine_buf_.data(), [&](gindex_t at, double v) { coarse_b[at] = v; });
 }
 
 template <int Dim>
@@ -253,35 +271,10 @@ void Transfer<Dim>::prolong_add(std::span<const double> coarse_x, std::span<doub
     const Box3 out = box3(fine_owned_), in = box3(coarse_need_);
     TESSERA_CHECK(static_cast<gindex_t>(fine_x.size()) == fine_owned_.size(),
                   "Transfer::prolong_add: " << fine_x.size() << " fine values for " << fine_owned_.size());
-    const auto& ax = axes_[0];
-    const auto& ay = axes_[1];
-    const auto& az = axes_[2];
-    const double* c = coarse_buf_.data();
-    const gindex_t ny = out.extent(1), nz = out.extent(2);
-#pragma omp parallel for collapse(2) schedule(static)
-    for (gindex_t kk = 0; kk < nz; ++kk) {
-        for (gindex_t jj = 0; jj < ny; ++jj) {
-            const gindex_t k = out.lo[2] + kk, j = out.lo[1] + jj;
-            for (gindex_t i = out.lo[0]; i < out.hi[0]; ++i) {
-                double s = 0;
-                for (auto tk = az.interp_start[k]; tk < az.interp_start[k + 1]; ++tk) {
-                    const auto& zk = az.interp[tk];
-                    double sy = 0;
-                    for (auto tj = ay.interp_start[j]; tj < ay.interp_start[j + 1]; ++tj) {
-                        const auto& yj = ay.interp[tj];
-                        double sx = 0;
-                        for (auto ti = ax.interp_start[i]; ti < ax.interp_start[i + 1]; ++ti) {
-                            const auto& xi = ax.interp[ti];
-                            sx += xi.weight * c[in.at(xi.index, yj.index, zk.index)];
-                        }
-                        sy += yj.weight * sx;
-                    }
-                    s += zk.weight * sy;
-                }
-                fine_x[out.at(i, j, k)] += s;
-            }
-        }
-    }
+    const std::array<AxisTaps, 3> taps{{{axes_[0].interp_start, axes_[0].interp},
+                                        {axes_[1].interp_start, axes_[1].interp},
+                                        {axes_[2].interp_start, axes_[2].interp}}};
+    apply_separable(taps, out, in, coarse_buf_.data(), [&](gindex_t at, double v) { fine_x[at] += v; });
 }
 
 template class BoxGather<2>;

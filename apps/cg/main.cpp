@@ -314,17 +314,20 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
         data.add<Dim>("x", f[0]);
         data.add<Dim>("r", f[1]);
         data.add<Dim>("p", f[2]);
-        // The scalars bit for bit, then the whole residual history (the summary of the resumed
-        // run reports it from iteration 0).
+        // The scalars bit for bit, then the whole residual history and the CG coefficients (the
+        // summary of the resumed run reports the history and the condition estimate from
+        // iteration 0).
         meta.cells = cfg.cells;
         meta.counters = {st.iteration};
         meta.values = {st.bnorm, st.rr, st.rz};
         meta.values.insert(meta.values.end(), st.history.begin(), st.history.end());
+        meta.values.insert(meta.values.end(), st.alpha.begin(), st.alpha.end());
+        meta.values.insert(meta.values.end(), st.beta.begin(), st.beta.end());
     };
     sim.load = [&](io::CheckpointReader& reader) {
         const auto& meta = reader.meta();
         const bool sound = meta.counters.size() == 1 && meta.counters[0] == meta.step &&
-                           meta.values.size() == static_cast<std::size_t>(meta.step) + 4;
+                           meta.values.size() == 3 * static_cast<std::size_t>(meta.step) + 4;
         TESSERA_CHECK_ALL(world, sound,
                           reader.path().string() << ": not a tessera-cg state (" << meta.counters.size()
                               << " counters, " << meta.values.size() << " values at iteration " << meta.step << ")");
@@ -337,7 +340,11 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
         st.bnorm = meta.values[0];
         st.rr = meta.values[1];
         st.rz = meta.values[2];
-        st.history.assign(meta.values.begin() + 3, meta.values.end());
+        const auto k = static_cast<std::ptrdiff_t>(meta.step);
+        const auto history = meta.values.begin() + 3;
+        st.history.assign(history, history + k + 1);
+        st.alpha.assign(history + k + 1, history + 2 * k + 1);
+        st.beta.assign(history + 2 * k + 1, meta.values.end());
         st.r.resize(n);
         st.p.resize(n);
         from_field<Dim>(f[0], s->x);
@@ -421,6 +428,17 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
                                 {"sweeps", cfg.mg_sweeps},
                                 {"coarsest", cfg.mg_coarsest},
                                 {"role", s.mg_solver ? "solver" : "preconditioner"}};
+    }
+    if (!s.mg_solver && res.iterations > 0) {
+        // The Lanczos estimate of M^-1 A's spectrum from every iteration's coefficients.
+        const auto est = linalg::spectrum_estimate(s.state);
+        log::verbose("cg: Lanczos estimate after ", est.iterations, " iterations: eigenvalues of ",
+                     s.options.precond == linalg::Preconditioner::none ? "A" : "M^-1 A", " in [",
+                     est.lambda_min, ", ", est.lambda_max, "], condition number >= ", est.condition);
+        summary["condition"] = {{"iterations", est.iterations},
+                                {"lambda_min", est.lambda_min},
+                                {"lambda_max", est.lambda_max},
+                                {"condition_number", est.condition}};
     }
     if (s.stopped) {
         // Checkpointed and unfinished: no self-check, no solution; --restart auto goes on.

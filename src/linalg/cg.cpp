@@ -2,8 +2,37 @@
 // sum of fixed chunk sums (reduce.hpp) whatever the thread count.
 #include "tessera/linalg/cg.hpp"
 
+#include <Eigen/Eigenvalues>
+
 #include <algorithm>
 #include <cmath>
+
+namespace tessera::linalg {
+
+SpectrumEstimate spectrum_estimate(std::span<const double> alpha, std::span<const double> beta) {
+    const auto k = static_cast<Eigen::Index>(alpha.size());
+    SpectrumEstimate est;
+    if (k == 0) return est;
+    TESSERA_CHECK(static_cast<Eigen::Index>(beta.size()) + 1 >= k,
+                  "spectrum_estimate: " << alpha.size() << " alpha need at least " << k - 1 << " beta, got "
+                                        << beta.size());
+    Eigen::VectorXd diag(k), sub(std::max<Eigen::Index>(k - 1, 0));
+    for (Eigen::Index j = 0; j < k; ++j) {
+        const auto u = static_cast<std::size_t>(j);
+        diag[j] = 1.0 / alpha[u] + (j > 0 ? beta[u - 1] / alpha[u - 1] : 0.0);
+        if (j + 1 < k) sub[j] = std::sqrt(beta[u]) / alpha[u];
+    }
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig;
+    eig.computeFromTridiagonal(diag, sub, Eigen::EigenvaluesOnly);
+    TESSERA_CHECK(eig.info() == Eigen::Success, "spectrum_estimate: the tridiagonal eigensolver did not converge");
+    est.iterations = static_cast<int>(k);
+    est.lambda_min = eig.eigenvalues()[0];
+    est.lambda_max = eig.eigenvalues()[k - 1];
+    est.condition = est.lambda_max / est.lambda_min;
+    return est;
+}
+
+}  // namespace tessera::linalg
 
 namespace tessera::linalg::detail {
 

@@ -78,3 +78,11 @@ if(TARGET tessera-cg)
       COMMAND ${TESSERA_PYTHON} ${cg_checkpoint_driver} ${cg} ${MPIEXEC_EXECUTABLE} ${case} ${heat_exe})
   endforeach()
 endif()
+
+# docs/cg.md's commands, as a user would type them.
+if(TARGET tessera-cg)
+  add_test(NAME docs.cg COMMAND ${TESSERA_PYTHON} ${PROJECT_SOURCE_DIR}/tests/support/run_doc_commands.py
+                                ${PROJECT_SOURCE_DIR}/docs/cg.md ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tessera-cg>)
+  set_tests_properties(docs.cg PROPERTIES TIMEOUT 120 PROCESSORS 2 LABELS "docs;app"
+                       ENVIRONMENT "${TESSERA_MPI_TEST_ENV}")
+endif()

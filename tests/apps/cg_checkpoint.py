@@ -71,6 +71,8 @@ def same_answer(out, ref, what):
            f"{what}: completed, converged, self-check passed")
     expect(s["iterations"] == r["iterations"] and s["residual_history"] == r["residual_history"],
            f"{what}: residual history bitwise identical ({s['iterations']} iterations)")
+    expect(s["condition"] == r["condition"] and s["condition"]["iterations"] == r["iterations"],
+           f"{what}: the condition estimate covers the whole solve, bitwise ({s['condition']})")
     a, b = solution(out), solution(ref)
     expect(a.shape == b.shape and a.tobytes() == b.tobytes(), f"{what}: solution bitwise identical")
 

@@ -16,6 +16,14 @@ if mg.get("levels", 0) < 2 or len(mg.get("level_cells", [])) != mg.get("levels")
     errors.append(f"multigrid section: {mg}")
 if not 1.0 < mg.get("operator_complexity", 0) < 2.0:
     errors.append(f"operator complexity {mg.get('operator_complexity')}")
+cond = s.get("condition")
+if mg.get("role") == "preconditioner":
+    # A V-cycle preconditioner leaves M^-1 A with eigenvalues in (0, 1]: a condition near 1.
+    if not cond or cond["iterations"] != s["iterations"] or not (
+            0 < cond["lambda_min"] <= cond["lambda_max"] <= 1.0 + 1e-9 and 1.0 <= cond["condition_number"] < 2.0):
+        errors.append(f"condition estimate {cond}")
+elif cond is not None:
+    errors.append(f"a condition estimate for multigrid cycles: {cond}")
 for t in ("multigrid.level0.smooth", "multigrid.level0.restrict", "multigrid.level0.prolong",
           "multigrid.coarse_solve"):
     if t not in s["timers"]:

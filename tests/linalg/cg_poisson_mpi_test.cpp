@@ -78,9 +78,20 @@ TEST(CgPoisson, EigenmodeConvergesInOneIteration) {
         op2.fill(std::span<double>(b), [](const std::array<double, 2>& p) {
             return std::sin(pi * p[0]) * std::sin(3 * pi * p[1]);
         });
-        const auto r2 = cg(op2, b, x, {.tol = 1e-10, .max_iter = 10, .precond = pre});
+        CgState state;
+        const auto r2 = cg(op2, b, x, state, {.tol = 1e-10, .max_iter = 10, .precond = pre});
         EXPECT_TRUE(r2.converged);
         EXPECT_EQ(r2.iterations, 1);
+        // T_1 = 1 / alpha_1 is the Rayleigh quotient of the mode: its eigenvalue (Jacobi: over
+        // the constant diagonal).
+        const double h0 = 1.0 / 21, h1 = 1.0 / 14;
+        const double lambda = 4 / (h0 * h0) * std::pow(std::sin(pi * h0 / 2), 2) +
+                              4 / (h1 * h1) * std::pow(std::sin(3 * pi * h1 / 2), 2);
+        const double scale = pre == Preconditioner::jacobi ? 2 / (h0 * h0) + 2 / (h1 * h1) : 1.0;
+        const auto est = spectrum_estimate(state);
+        EXPECT_EQ(est.iterations, 1);
+        EXPECT_NEAR(est.lambda_min, lambda / scale, 1e-10 * lambda / scale);
+        EXPECT_EQ(est.lambda_max, est.lambda_min);
 
         PoissonOperator<3> op3(world(), {9, 8, 12});
         std::vector<double> b3(static_cast<std::size_t>(op3.local_size())), x3(b3.size(), 0.0);
@@ -91,6 +102,49 @@ TEST(CgPoisson, EigenmodeConvergesInOneIteration) {
         EXPECT_TRUE(r3.converged);
         EXPECT_EQ(r3.iterations, 1);
     }
+}
+
+// The Lanczos estimate after a solve to 1e-12 from a right-hand side with every mode in it:
+// the Laplacian's extreme eigenvalues sum_d 4 / h_d^2 sin^2(pi h_d / 2) and
+// sum_d 4 / h_d^2 cos^2(pi h_d / 2) (Jacobi: over the constant diagonal), from inside, the
+// same bits on any rank count; a resumed state carries the coefficients on.
+TEST(CgPoisson, SpectrumEstimateFindsTheExtremeEigenvalues) {
+    const auto& w = world();
+    const std::array<gindex_t, 2> cells{37, 22};
+    const double h0 = 1.0 / 38, h1 = 1.0 / 23;
+    const double lo = 4 / (h0 * h0) * std::pow(std::sin(pi * h0 / 2), 2) + 4 / (h1 * h1) * std::pow(std::sin(pi * h1 / 2), 2);
+    const double hi = 4 / (h0 * h0) * std::pow(std::cos(pi * h0 / 2), 2) + 4 / (h1 * h1) * std::pow(std::cos(pi * h1 / 2), 2);
+    auto rough = [](const std::array<double, 2>& p) {  // every mode present
+        const double v = std::sin(12.9898 * p[0] * 1e3 + 78.233 * p[1] * 1e3) * 43758.5453;
+        return v - std::floor(v) - 0.5;
+    };
+    for (auto pre : {Preconditioner::none, Preconditioner::jacobi}) {
+        const double scale = pre == Preconditioner::jacobi ? 2 / (h0 * h0) + 2 / (h1 * h1) : 1.0;
+        SpectrumEstimate reference;
+        for (int size = 1; size <= w.size(); size *= 2) {
+            const auto comm = w.split(w.rank() / size, w.rank());
+            PoissonOperator<2> op(comm, cells);
+            std::vector<double> b(static_cast<std::size_t>(op.local_size())), x(b.size(), 0.0);
+            op.fill(std::span<double>(b), rough);
+            CgState state;
+            const auto res = cg(op, b, x, state, {.tol = 1e-12, .max_iter = 1000, .precond = pre});
+            ASSERT_TRUE(res.converged);
+            ASSERT_EQ(state.alpha.size(), static_cast<std::size_t>(res.iterations));
+            const auto est = spectrum_estimate(state);
+            EXPECT_EQ(est.iterations, res.iterations);
+            EXPECT_GE(est.lambda_min, lo / scale * (1 - 1e-12));
+            EXPECT_LE(est.lambda_max, hi / scale * (1 + 1e-12));
+            EXPECT_NEAR(est.lambda_min, lo / scale, 1e-6 * lo / scale);
+            EXPECT_NEAR(est.lambda_max, hi / scale, 1e-6 * hi / scale);
+            EXPECT_NEAR(est.condition, hi / lo, 1e-5 * hi / lo);
+            if (size == 1) reference = est;
+            EXPECT_EQ(est.lambda_min, reference.lambda_min) << size << " ranks";
+            EXPECT_EQ(est.lambda_max, reference.lambda_max) << size << " ranks";
+        }
+    }
+    EXPECT_EQ(spectrum_estimate(std::span<const double>{}, {}).iterations, 0);
+    const std::vector<double> alpha{0.5, 0.25};
+    EXPECT_THROW(spectrum_estimate(alpha, {}), Error);
 }
 
 TEST(CgPoisson, IterationsWithinTheConditionNumberBoundAndGrowLikeN) {
@@ -294,6 +348,7 @@ std::pair<std::vector<double>, std::vector<double>> interrupted(const mpi::Comm&
     const auto res = cg(op, b, x, carried, opt);
     EXPECT_TRUE(res.converged);
     EXPECT_FALSE(res.stopped);
+    EXPECT_EQ(carried.alpha.size(), static_cast<std::size_t>(res.iterations));
     return {res.history, gather_global(op, x)};
 }
 }  // namespace
@@ -364,6 +419,9 @@ TEST(CgPoisson, OnIterationStopsAndResumeChecksTheState) {
         EXPECT_NE(std::string(e.what()).find("cg: the state to resume is for another right-hand side"),
                   std::string::npos) << e.what();
     }
+    auto short_alpha = state;
+    short_alpha.alpha.pop_back();
+    EXPECT_THROW(cg(op, b, x, short_alpha, opt), CollectiveError);
     state.r.pop_back();
     EXPECT_THROW(cg(op, b, x, state, opt), CollectiveError);
 }

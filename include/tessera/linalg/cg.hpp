@@ -45,6 +45,10 @@ struct CgState {
     double rr = 0;                ///< r . r
     double rz = 0;                ///< r . z (z = M^-1 r; equal to rr without a preconditioner)
     std::vector<double> history;  ///< ||r_k|| / ||b|| for k = 0 .. iteration
+    /// The CG coefficients of iterations 1 .. iteration: alpha_k = r.z / p.Ap and
+    /// beta_k = r_k.z_k / r_{k-1}.z_{k-1}; they make the Lanczos tridiagonal
+    /// (spectrum_estimate()).
+    std::vector<double> alpha, beta;
     StreamedVector<double> r, p;  ///< residual and search direction (local parts)
 
     /// Local: whether the state holds a started solve (cg() then resumes from it).
@@ -178,9 +182,12 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, CgState& sta
     if (state.started()) {
         // ||b|| is reproducible, so the same b gives the same bits on any layout.
         TESSERA_CHECK_ALL(comm, (bnorm == 0.0 || (r.size() == sz && p.size() == sz)) && state.iteration >= 0 &&
-                                    state.history.size() == static_cast<std::size_t>(state.iteration) + 1,
+                                    state.history.size() == static_cast<std::size_t>(state.iteration) + 1 &&
+                                    state.alpha.size() == static_cast<std::size_t>(state.iteration) &&
+                                    state.beta.size() == state.alpha.size(),
                           "cg: the state to resume has r, p of length " << r.size() << ", " << p.size()
-                              << " and " << state.history.size() << " residuals at iteration " << state.iteration
+                              << ", " << state.history.size() << " residuals and " << state.alpha.size() << ", "
+                              << state.beta.size() << " coefficients at iteration " << state.iteration
                               << ", for an operator of local size " << n);
         TESSERA_CHECK_ALL(comm, state.bnorm == bnorm,
                           "cg: the state to resume is for another right-hand side (||b|| = "
@@ -230,8 +237,11 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, CgState& sta
         state.rz = two ? acc[1].round() : state.rr;
         ++k;
         state.history.push_back(std::sqrt(state.rr) / bnorm);
-        if (custom) detail::cg_direction(state.rz / rz_old, z, {}, p);
-        else detail::cg_direction(state.rz / rz_old, r, dinv, p);
+        const double beta = state.rz / rz_old;
+        state.alpha.push_back(alpha);
+        state.beta.push_back(beta);
+        if (custom) detail::cg_direction(beta, z, {}, p);
+        else detail::cg_direction(beta, r, dinv, p);
         // The state is now a whole iteration boundary: what on_iteration sees (and may save)
         // resumes exactly here.
         if (options.monitor) options.monitor(k, state.history.back());
@@ -246,6 +256,27 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, CgState& sta
     result.converged = std::sqrt(state.rr) <= options.tol * bnorm;
     return result;
 }
+
+/// Extreme eigenvalues of the preconditioned operator M^-1 A as CG sees them: the eigenvalues
+/// of the Lanczos tridiagonal T_k that k CG iterations build from their coefficients
+/// (T_jj = 1 / alpha_j + beta_{j-1} / alpha_{j-1}, T_j,j+1 = sqrt(beta_j) / alpha_j), as
+/// PETSc's KSPComputeEigenvalues does. The extreme Ritz values converge first and from inside,
+/// so lambda_min is an upper bound of the true smallest eigenvalue, lambda_max a lower bound
+/// of the largest, and the condition estimate a lower bound of the condition number.
+struct SpectrumEstimate {
+    int iterations = 0;       ///< k: the size of T_k (0: no estimate)
+    double lambda_min = 0;    ///< smallest eigenvalue of T_k
+    double lambda_max = 0;    ///< largest eigenvalue of T_k
+    double condition = 0;     ///< lambda_max / lambda_min
+};
+
+/// Local: the estimate from the first k = alpha.size() iterations' coefficients (beta needs at
+/// least k - 1 entries); iterations = 0 when alpha is empty. The same coefficients give the
+/// same bits on any layout. Throws tessera::Error when beta is too short.
+SpectrumEstimate spectrum_estimate(std::span<const double> alpha, std::span<const double> beta);
+
+/// Local: spectrum_estimate() of a solve's coefficients.
+inline SpectrumEstimate spectrum_estimate(const CgState& state) { return spectrum_estimate(state.alpha, state.beta); }
 
 /// Collective over op.comm(): a fresh solve from the initial guess in x (the state is
 /// internal). As cg(op, b, x, state, options) otherwise.

@@ -143,7 +143,7 @@ BoxGather<Dim>::BoxGather(const mpi::Comm& comm, const Box<Dim>& have, const Box
 }
 
 template <int Dim>
-void BoxGather<Dim>::run(std::span<const double> src, std::span<double> dst) {
+void BoxGather<Dim>::run(std::span<const double> src, std::span<double> dst, bool copy_own) {
     TESSERA_CHECK(static_cast<gindex_t>(src.size()) == have_.size() && static_cast<gindex_t>(dst.size()) == need_.size(),
                   "BoxGather::run: " << src.size() << " and " << dst.size() << " values for boxes of "
                                      << have_.size() << " and " << need_.size());
@@ -156,7 +156,7 @@ void BoxGather<Dim>::run(std::span<const double> src, std::span<double> dst) {
         copy_box(part, have, src.data(), part, s.buf.data());
         reqs.push_back(mpi::isend(*comm_, std::span<const double>(s.buf), s.peer, kTag));
     }
-    copy_box(box3(self_), have, src.data(), need, dst.data());
+    if (copy_own) copy_box(box3(self_), have, src.data(), need, dst.data());
     mpi::wait_all(reqs);
     for (auto& r : recvs_) {
         const Box3 part = box3(r.box);
@@ -207,6 +207,9 @@ Transfer<Dim>::Transfer(const stencil::PoissonOperator<Dim>& fine, const stencil
     gather_fine_ = BoxGather<Dim>(comm_, fine_owned_, fine_need_);
     gather_coarse_ = BoxGather<Dim>(comm_, coarse_owned_, coarse_need_);
     fine_buf_.resize(static_cast<std::size_t>(fine_need_.size()));
+    // Whole owned x-lines cover the x-range the restriction reads (tessera never splits x):
+    // owned rows can then be read in place.
+    direct_fine_ = !fine_need_.empty() && fine_need_.lo[0] >= fine_owned_.lo[0] && fine_need_.hi[0] <= fine_owned_.hi[0];
     coarse_buf_.resize(static_cast<std::size_t>(coarse_need_.size()));
 }
 
@@ -218,34 +221,60 @@ struct AxisTaps {
 };
 
 // The tensor product of three axes' taps, from `src` (laid out over `in`) to every point of
-// `out`, handed to store(offset in out, value). Summed x within y within z, the same order on
-// any layout.
-template <class Store>
-void apply_separable(const std::array<AxisTaps, 3>& axes, const Box3& out, const Box3& in, const double* src,
-                     Store store) {
+// `out`, handed to store(offset in out, row of values); rows(j, k) points at the input row
+// (j, k) from x = in.lo[0]. Each value is
+// sum_z w_z (sum_y w_y (sum_x w_x src)), x within y within z, taps in increasing index: the
+// same order on any layout. Two passes compute exactly those sums with less work: first the x
+// sums of every input row at every output x (each one is shared by all the output rows whose
+// y and z taps read that row), then, one output row at a time, the y and z sums over those
+// rows as vector loops along x. `tmp` holds the first pass (resized here).
+template <class Rows, class Store>
+void apply_separable(const std::array<AxisTaps, 3>& axes, const Box3& out, const Box3& in, Rows rows,
+                     std::vector<double>& tmp, Store store) {
     const auto& [ax, ay, az] = axes;
-    const gindex_t ny = out.extent(1), nz = out.extent(2);
-#pragma omp parallel for collapse(2) schedule(static)
-    for (gindex_t kk = 0; kk < nz; ++kk) {
-        for (gindex_t jj = 0; jj < ny; ++jj) {
-            const gindex_t k = out.lo[2] + kk, j = out.lo[1] + jj;
-            for (gindex_t i = out.lo[0]; i < out.hi[0]; ++i) {
-                double s = 0;
+    const gindex_t nxo = out.extent(0), nyi = in.extent(1), nzi = in.extent(2);
+    if (out.empty()) return;
+    tmp.resize(static_cast<std::size_t>(nxo * nyi * nzi));
+    double* const t = tmp.data();
+#pragma omp parallel
+    {
+#pragma omp for collapse(2) schedule(static)
+        for (gindex_t kk = 0; kk < nzi; ++kk) {
+            for (gindex_t jj = 0; jj < nyi; ++jj) {
+                const double* row = rows(in.lo[1] + jj, in.lo[2] + kk);
+                double* dst = t + (kk * nyi + jj) * nxo;
+                for (gindex_t i = out.lo[0]; i < out.hi[0]; ++i) {
+                    double sx = 0;
+                    for (auto ti = ax.start[i]; ti < ax.start[i + 1]; ++ti) {
+                        const auto& xi = ax.taps[ti];
+                        sx += xi.weight * row[xi.index - in.lo[0]];
+                    }
+                    dst[i - out.lo[0]] = sx;
+                }
+            }
+        }
+        std::vector<double> s(static_cast<std::size_t>(nxo)), sy(static_cast<std::size_t>(nxo));
+        const gindex_t ny = out.extent(1), nz = out.extent(2);
+#pragma omp for collapse(2) schedule(static)
+        for (gindex_t kk = 0; kk < nz; ++kk) {
+            for (gindex_t jj = 0; jj < ny; ++jj) {
+                const gindex_t k = out.lo[2] + kk, j = out.lo[1] + jj;
+                std::fill(s.begin(), s.end(), 0.0);
                 for (auto tk = az.start[k]; tk < az.start[k + 1]; ++tk) {
                     const auto& zk = az.taps[tk];
-                    double sy = 0;
+                    std::fill(sy.begin(), sy.end(), 0.0);
                     for (auto tj = ay.start[j]; tj < ay.start[j + 1]; ++tj) {
                         const auto& yj = ay.taps[tj];
-                        double sx = 0;
-                        for (auto ti = ax.start[i]; ti < ax.start[i + 1]; ++ti) {
-                            const auto& xi = ax.taps[ti];
-                            sx += xi.weight * src[in.at(xi.index, yj.index, zk.index)];
-                        }
-                        sy += yj.weight * sx;
+                        const double w = yj.weight;
+                        const double* r = t + ((zk.index - in.lo[2]) * nyi + (yj.index - in.lo[1])) * nxo;
+#pragma omp simd
+                        for (gindex_t i = 0; i < nxo; ++i) sy[i] += w * r[i];
                     }
-                    s += zk.weight * sy;
+                    const double w = zk.weight;
+#pragma omp simd
+                    for (gindex_t i = 0; i < nxo; ++i) s[i] += w * sy[i];
                 }
-                store(out.at(i, j, k), s);
+                store(out.at(out.lo[0], j, k), s.data(), nxo);
             }
         }
     }
@@ -254,7 +283,8 @@ void apply_separable(const std::array<AxisTaps, 3>& axes, const Box3& out, const
 
 template <int Dim>
 void Transfer<Dim>::restrict_to(std::span<const double> fine_r, std::span<double> coarse_b) {
-    gather_fine_.run(fine_r, fine_buf_);
+    // The rows this rank owns are read where they are; only the others are gathered.
+    gather_fine_.run(fine_r, fine_buf_, !direct_fine_);
     const Box3 out = box3(coarse_owned_), in = box3(fine_need_);
     if (out.empty()) return;
     TESSERA_CHECK(static_cast<gindex_t>(coarse_b.size()) == coarse_owned_.size(),
@@ -262,7 +292,14 @@ void Transfer<Dim>::restrict_to(std::span<const double> fine_r, std::span<double
     const std::array<AxisTaps, 3> taps{{{axes_[0].restrict_start, axes_[0].restrict_taps},
                                         {axes_[1].restrict_start, axes_[1].restrict_taps},
                                         {axes_[2].restrict_start, axes_[2].restrict_taps}}};
-    apply_separable(taps, out, in, fine_buf_.data(), [&](gindex_t at, double v) { coarse_b[at] = v; });
+    const Box3 own = box3(fine_owned_);
+    const auto rows = [&](gindex_t j, gindex_t k) {
+        const bool mine = direct_fine_ && j >= own.lo[1] && j < own.hi[1] && k >= own.lo[2] && k < own.hi[2];
+        return mine ? fine_r.data() + own.at(in.lo[0], j, k) : fine_buf_.data() + in.at(in.lo[0], j, k);
+    };
+    apply_separable(taps, out, in, rows, pass_buf_, [&](index_t at, const double* v, index_t n) {
+        std::copy_n(v, n, coarse_b.data() + at);
+    });
 }
 
 template <int Dim>
@@ -274,7 +311,12 @@ void Transfer<Dim>::prolong_add(std::span<const double> coarse_x, std::span<doub
     const std::array<AxisTaps, 3> taps{{{axes_[0].interp_start, axes_[0].interp},
                                         {axes_[1].interp_start, axes_[1].interp},
                                         {axes_[2].interp_start, axes_[2].interp}}};
-    apply_separable(taps, out, in, coarse_buf_.data(), [&](gindex_t at, double v) { fine_x[at] += v; });
+    const auto rows = [&](gindex_t j, gindex_t k) { return coarse_buf_.data() + in.at(in.lo[0], j, k); };
+    apply_separable(taps, out, in, rows, pass_buf_, [&](index_t at, const double* v, index_t n) {
+        double* x = fine_x.data() + at;
+#pragma omp simd
+        for (index_t i = 0; i < n; ++i) x[i] += v[i];
+    });
 }
 
 template class BoxGather<2>;

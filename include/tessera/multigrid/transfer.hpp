@@ -72,8 +72,9 @@ public:
     /// Collective over `comm` (an allgather of the boxes). `comm` must outlive this object.
     BoxGather(const mpi::Comm& comm, const Box<Dim>& have, const Box<Dim>& need);
     /// Collective over the constructor's comm: dst (need.size() values) receives src
-    /// (have.size() values). Throws tessera::Error on this rank when the sizes differ.
-    void run(std::span<const double> src, std::span<double> dst);
+    /// (have.size() values); copy_own = false leaves out the cells this rank has itself (the
+    /// caller reads those in src). Throws tessera::Error on this rank when the sizes differ.
+    void run(std::span<const double> src, std::span<double> dst, bool copy_own = true);
 
 private:
     struct Piece {
@@ -112,6 +113,8 @@ private:
     Box<Dim> fine_owned_, coarse_owned_, fine_need_, coarse_need_;
     BoxGather<Dim> gather_fine_, gather_coarse_;
     std::vector<double> fine_buf_, coarse_buf_;
+    std::vector<double> pass_buf_;  // the x sums of the separable kernel
+    bool direct_fine_ = false;      // the restriction reads owned fine rows in place
 };
 
 extern template class BoxGather<2>;

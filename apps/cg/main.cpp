@@ -163,6 +163,7 @@ struct Solve {
     stencil::PoissonOperator<Dim> op;
     std::unique_ptr<multigrid::Multigrid<Dim>> mg;  // --precond mg or --solver mg
     bool mg_solver = false;
+    double mg_setup_seconds = 0;                    // the hierarchy's construction, slowest rank
     StreamedVector<double> b, x, u;
     linalg::CgOptions options;
     linalg::CgState state;
@@ -205,7 +206,10 @@ void make_multigrid(const CgConfig& cfg, Solve<Dim>& s) {
                                                                         : multigrid::Smoother::chebyshev,
                                 .sweeps = cfg.mg_sweeps,
                                 .coarsest = cfg.mg_coarsest};
+    s.op.comm().barrier();
+    const double t0 = MPI_Wtime();
     s.mg = run::translating_errors(kOptionNames, [&] { return std::make_unique<multigrid::Multigrid<Dim>>(s.op, mo); });
+    s.mg_setup_seconds = mpi::allreduce(s.op.comm(), MPI_Wtime() - t0, MPI_MAX);
     const auto& h = s.mg->hierarchy();
     std::string levels;
     for (int l = 0; l < h.levels(); ++l) {
@@ -215,7 +219,8 @@ void make_multigrid(const CgConfig& cfg, Solve<Dim>& s) {
         levels += " on " + std::to_string(lev.ranks) + " rank(s)";
     }
     log::info("multigrid: ", h.levels(), " levels, operator complexity ", h.operator_complexity(), ", ",
-              cfg.mg_cycle, "-cycle, ", cfg.mg_smoother, " x ", cfg.mg_sweeps, levels);
+              cfg.mg_cycle, "-cycle, ", cfg.mg_smoother, " x ", cfg.mg_sweeps, ", set up in ", s.mg_setup_seconds, " s",
+              levels);
 }
 
 // Step 3: decompose, set up b and the exact solution, restart or start, and solve, with the
@@ -400,6 +405,33 @@ void write_solution(const mpi::Comm& comm, const CgConfig& cfg, Solve<Dim>& s) {
     }, 1);
 }
 
+// Collective, --benchmark with a V-cycle: V-cycles alone (precondition() on b, as CG calls
+// them), timed per repetition with a triad right after, against the bytes the cycle must move
+// (multigrid::vcycle_bytes): its fraction of the memory-bandwidth bound. Runs after the timer
+// table, which therefore shows the solves only.
+template <int Dim>
+nlohmann::json vcycle_benchmark(const mpi::Comm& world, const CgConfig& cfg, Solve<Dim>& s) {
+    constexpr int kCycles = 4;  // per repetition: long enough for the timer, short beside a solve
+    StreamedVector<double> z(s.b.size());
+    const auto reps = run::repeat(
+        world, cfg.repetitions, [] {},
+        [&] {
+            for (int c = 0; c < kCycles; ++c) s.mg->precondition(s.b, z);
+        });
+    const double bytes = multigrid::vcycle_bytes(s.mg->hierarchy());
+    const double per_cycle = reps.median_seconds() / kCycles, bw = reps.median_triad();
+    const double fraction = reps.median_ratio(bytes * kCycles);
+    log::info("multigrid: a V-cycle alone takes ", per_cycle * 1e3, " ms (median of ", reps.seconds.size(), " x ",
+              kCycles, " cycles) and moves at least ", bytes * 1e-6, " MB: bound ", bytes / bw * 1e3,
+              " ms at the triad's ", bw * 1e-9, " GB/s, achieved ", 100.0 * fraction,
+              "% of the bandwidth bound (median of the per-repetition fractions)");
+    return {{"seconds_per_cycle", per_cycle},
+            {"bytes_per_cycle", bytes},
+            {"triad_bytes_per_second", bw},
+            {"bound_seconds_per_cycle", bytes / bw},
+            {"fraction_of_bound", fraction}};
+}
+
 // Step 4: self-check against the manufactured solution, rates, timers, summary.json.
 template <int Dim>
 int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
@@ -427,7 +459,8 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
                                 {"smoother", cfg.mg_smoother},
                                 {"sweeps", cfg.mg_sweeps},
                                 {"coarsest", cfg.mg_coarsest},
-                                {"role", s.mg_solver ? "solver" : "preconditioner"}};
+                                {"role", s.mg_solver ? "solver" : "preconditioner"},
+                                {"setup_seconds", s.mg_setup_seconds}};
     }
     if (!s.mg_solver && res.iterations > 0) {
         // The Lanczos estimate of M^-1 A's spectrum from every iteration's coefficients.
@@ -515,6 +548,7 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
     log::info("check: max |u_h - u| = ", err, " (max |u| = ", umax, "), bound ", bound,
               " (2 dim h^2, h = ", h, "): ", passed ? "PASSED" : "FAILED");
 
+    if (cfg.options.common().benchmark && mg && cfg.mg_cycle == "v") summary["multigrid"]["cycle_bandwidth"] = vcycle_benchmark(world, cfg, s);
     summary["seconds"] = seconds;
     summary["seconds_per_iteration"] = per_iter;
     if (mg) summary["rate"] = {{"value", static_cast<double>(unknowns) / seconds}, {"unit", "unknowns/s"}};

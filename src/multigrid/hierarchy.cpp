@@ -5,6 +5,7 @@
 
 #include "coarse_solve.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/core/timer.hpp"
 
 namespace tessera::multigrid {
 
@@ -63,6 +64,7 @@ std::string level_timer(int l, const char* what) {
 
 template <int Dim>
 Hierarchy<Dim>::Hierarchy(stencil::PoissonOperator<Dim>& fine, const Options& options) : options_(options) {
+    ScopedTimer timer("multigrid.setup");
     const auto& comm = fine.comm();
     TESSERA_CHECK_ALL(comm, options.sweeps >= 1, "multigrid: sweeps = " << options.sweeps << " must be >= 1");
     TESSERA_CHECK_ALL(comm, options.coarsest >= 1 && options.coarsest <= kMaxCoarsest,

@@ -109,6 +109,26 @@ SolveResult Multigrid<Dim>::solve(std::span<const double> b, std::span<double> x
     return res;
 }
 
+template <int Dim>
+double vcycle_bytes(const Hierarchy<Dim>& h) {
+    const auto& o = h.options();
+    const bool cheb = o.smoother == Smoother::chebyshev;
+    const double apply = 1 + 2;                           // reads x, writes Ax
+    const double step = cheb ? 4 + 2 * 2 : 3 + 2;         // reads b, Ax, (d,) x; writes (d,) x
+    const double first = cheb ? 1 + 2 * 2 : 1 + 2;        // from zero: reads b, writes (d,) x
+    const double pre = first + (o.sweeps - 1) * (apply + step), post = o.sweeps * (apply + step);
+    const double residual = apply + 2 + 2, restrict_read = 1, prolong = 3;
+    double words = 0;
+    for (int l = 0; l + 1 < h.levels(); ++l) {
+        const auto n = static_cast<double>(h.level(l).unknowns()), nc = static_cast<double>(h.level(l + 1).unknowns());
+        words += n * (pre + residual + restrict_read + prolong + post) + nc * (2 + 1);  // coarse b written, x read
+    }
+    return 8.0 * words;
+}
+
+template double vcycle_bytes<2>(const Hierarchy<2>&);
+template double vcycle_bytes<3>(const Hierarchy<3>&);
+
 template class Multigrid<2>;
 template class Multigrid<3>;
 

@@ -26,6 +26,10 @@ if(TARGET tessera-cg)
     STDOUT "multigrid: 3 levels" "multigrid.level0.smooth" "PASSED"
     CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cg_mg_check.py
     COMMAND ${cg} --dim 3 --cells 33 17 29 --procs 1 2 1 --precond mg --tol 1e-8)
+  tessera_add_app_test(NAME apps.cg.mg_benchmark NP 2 FILES out/cg/summary.json
+    STDOUT "multigrid: a V-cycle alone takes .* ms .* moves at least .* MB: bound .* achieved .*% of the bandwidth bound"
+    "set up in .* s" CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cg_mg_check.py
+    COMMAND ${cg} --dim 3 --cells 47 40 33 --precond mg --benchmark --repetitions 2)
   tessera_add_app_test(NAME apps.cg.mg_solver NP 2 FILES out/cg/summary.json
     STDOUT "^mg: [0-9]+ cycles, converged" "PASSED" CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cg_mg_check.py
     COMMAND ${cg} --dim 2 --cells 128 96 --solver mg --mg-cycle f --mg-smoother jacobi --mg-sweeps 3 --tol 1e-8)

@@ -24,6 +24,14 @@ if mg.get("role") == "preconditioner":
         errors.append(f"condition estimate {cond}")
 elif cond is not None:
     errors.append(f"a condition estimate for multigrid cycles: {cond}")
+if not mg.get("setup_seconds", 0) > 0:
+    errors.append(f"no setup time: {mg.get('setup_seconds')}")
+if s["config"].get("benchmark"):
+    bw = mg.get("cycle_bandwidth", {})
+    ok = bw and all(bw.get(k, 0) > 0 for k in ("seconds_per_cycle", "bytes_per_cycle", "triad_bytes_per_second",
+                                                 "fraction_of_bound"))
+    if not ok or abs(bw["bound_seconds_per_cycle"] * bw["triad_bytes_per_second"] / bw["bytes_per_cycle"] - 1) > 1e-9:
+        errors.append(f"cycle_bandwidth: {bw}")
 for t in ("multigrid.level0.smooth", "multigrid.level0.restrict", "multigrid.level0.prolong",
           "multigrid.coarse_solve"):
     if t not in s["timers"]:

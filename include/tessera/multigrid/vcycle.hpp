@@ -27,6 +27,19 @@ struct SolveResult {
     std::vector<double> history;  ///< ||r_k|| / ||b|| for k = 0 .. cycles
 };
 
+/// Local: the bytes one V-cycle from a zero guess (precondition()) must move through memory
+/// over all ranks, by a model of its passes: each vector a pass reads counts 8 bytes per
+/// unknown, each one it writes 16 (the write-allocate read, as a triad counts it); the
+/// operator's ghost copies, halos and the coarsest solve are not counted, so the cycle cannot
+/// beat (bytes / memory bandwidth). Per level above the coarsest: pre-smoothing from zero
+/// (Chebyshev: first step reads b, writes d and x; each further step applies A (reads x,
+/// writes Ax) and updates (reads b, Ax, d, x, writes d, x); Jacobi likewise without d), the
+/// residual (apply, then reads b, Ax, writes r), the restriction (reads r, writes the coarse
+/// b), the prolongation (reads the coarse x, reads and writes x) and post-smoothing (every
+/// step a full one). The F-cycle moves more; this is the V-cycle's.
+template <int Dim>
+double vcycle_bytes(const Hierarchy<Dim>& h);
+
 template <int Dim>
 class Multigrid {
 public:

@@ -5,7 +5,7 @@ refused. Each completed restart is compared with an uninterrupted run: the resid
 (summary.json) and the solution (OUTPUT/solution.h5) must be bitwise identical.
 
 usage: cg_checkpoint.py CG MPIEXEC CASE [HEAT]   (CASE: kill9_from4, kill9_from1, sigusr1,
-max_wall_time, bad_input, heat_checkpoint; HEAT: tessera-heat, for heat_checkpoint)
+max_wall_time, bad_input, mg_resume, heat_checkpoint; HEAT: tessera-heat, for heat_checkpoint)
 """
 import json
 import os
@@ -201,6 +201,19 @@ elif case == "bad_input":
     r = run(1, small + ["--max-iter", "20000", "--restart", chk("ref", last)], "more")
     expect(summary("more")["residual_history"] == summary("ref")["residual_history"],
            f"--max-iter changed: the same {n} iterations")
+
+elif case == "mg_resume":
+    # MG-preconditioned CG resumed from a middle checkpoint on other rank and thread counts
+    # (the hierarchy agglomerates at other levels there): the same bits as the uninterrupted solve.
+    mg = ["--dim", "3", "--cells", "47", "40", "33", "--precond", "mg", "--tol", "1e-12", "--checkpoint-every", "3",
+          "--keep-checkpoints", "10"]
+    run(2, mg, "ref")
+    n = summary("ref")["iterations"]
+    expect(8 <= n < 20 and os.path.exists(chk("ref", 6)), f"reference: {n} iterations, checkpoint 6")
+    for np_, threads in ((1, 2), (4, 1)):
+        r = run(np_, mg + ["--restart", chk("ref", 6)], f"np{np_}", threads=threads)
+        expect("at step 6" in r.stdout, f"np {np_}: restarted at iteration 6")
+        same_answer(f"np{np_}", "ref", f"--precond mg from iteration 6 on {np_} x {threads} threads")
 
 elif case == "heat_checkpoint":
     heat = sys.argv[4]

@@ -116,7 +116,9 @@ void cg_dots(const mpi::Comm& comm, std::span<const double> r, std::span<const d
 // z = M^-1 r through the caller's preconditioner, timed.
 void precondition(const std::function<void(std::span<const double>, std::span<double>)>& m,
                   std::span<const double> r, std::span<double> z);
-std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const double> diag);
+// 1 / diag, refused (naming the solver `who`) unless every entry is positive.
+std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const double> diag,
+                                     const char* who = "cg");
 [[noreturn]] void throw_not_spd(double pap, int iteration);
 }  // namespace detail
 

@@ -3,6 +3,7 @@
 // Sample runs:  mpirun -np 2 tessera-cg --dim 2 --cells 256 256 --precond jacobi
 //               mpirun -np 2 tessera-cg --dim 3 --cells 127 127 127 --precond mg --tol 1e-8
 //               mpirun -np 2 tessera-cg --dim 3 --cells 64 64 64 --solver mg --mg-cycle f
+//               mpirun -np 4 tessera-cg --dim 2 --cells 1024 1024 --solver pipecg --precond jacobi
 //               mpirun -np 2 tessera-cg --dim 3 --cells 128 128 128 --tol 1e-8 --benchmark
 //               mpirun -np 4 tessera-cg --dim 3 --cells 96 96 96 --checkpoint-every 100
 //               mpirun -np 2 tessera-cg --dim 3 --cells 96 96 96 --restart auto
@@ -51,11 +52,13 @@ struct CgConfig {
             ->expected(2, 3);
         c.add_option("--tol", tol, "Relative residual tolerance ||r|| / ||b|| (> 0)");
         c.add_option("--max-iter", max_iter, "Iteration limit")->check(CLI::Range(0, 1 << 30));
-        c.add_option("--precond", precond, "Preconditioner of CG: none, jacobi, mg (one multigrid cycle)")
+        c.add_option("--precond", precond, "Preconditioner of cg and pipecg: none, jacobi, mg (one multigrid cycle)")
             ->check(CLI::IsMember({"none", "jacobi", "mg"}));
-        c.add_option("--solver", solver, "cg: (preconditioned) conjugate gradients; mg: multigrid cycles "
+        c.add_option("--solver", solver, "cg: (preconditioned) conjugate gradients; pipecg: pipelined CG "
+                                         "(one non-blocking reduction per iteration, hidden behind --precond "
+                                         "and the operator; same bits on any layout); mg: multigrid cycles "
                                          "until --tol (--max-iter cycles)")
-            ->check(CLI::IsMember({"cg", "mg"}));
+            ->check(CLI::IsMember({"cg", "pipecg", "mg"}));
         c.add_option("--mg-cycle", mg_cycle, "Multigrid cycle: v or f (f: not exactly symmetric as a "
                                              "CG preconditioner)")
             ->check(CLI::IsMember({"v", "f"}));
@@ -108,10 +111,11 @@ struct CgConfig {
         for (auto [option, v] : {std::pair{"--checkpoint-interval", checkpoint_interval},
                                  std::pair{"--max-wall-time", max_wall_time}, std::pair{"--watchdog", watchdog}})
             TESSERA_CHECK_ALL(comm, std::isfinite(v), option << ": must be a finite number, got " << v);
+        // Only cg's state (CgState) can be checkpointed and resumed.
         TESSERA_CHECK_ALL(comm, solver == "cg" || (restart.empty() && checkpoint_every == 0 &&
                                                    checkpoint_interval == 0 && max_wall_time == 0),
-                          "--solver mg runs without --restart, --checkpoint-* and --max-wall-time");
-        TESSERA_CHECK_ALL(comm, solver == "cg" || precond == "none",
+                          "--solver " << solver << " runs without --restart, --checkpoint-* and --max-wall-time");
+        TESSERA_CHECK_ALL(comm, solver != "mg" || precond == "none",
                           "--solver mg takes no --precond (the cycles are the solver)");
         TESSERA_CHECK_ALL(comm, !options.common().benchmark ||
                                     (restart.empty() && checkpoint_every == 0 && checkpoint_interval == 0 &&
@@ -123,6 +127,8 @@ struct CgConfig {
 // The solver's parameter names in library messages, as this app's options.
 const run::OptionNames kOptionNames = {{"cg: tol =", "--tol:"},
                                        {"cg: max_iter =", "--max-iter:"},
+                                       {"pipecg: tol =", "--tol:"},
+                                       {"pipecg: max_iter =", "--max-iter:"},
                                        {"PoissonOperator: cells", "--cells"},
                                        {"PoissonOperator: procs", "--procs"},
                                        {"multigrid: sweeps =", "--mg-sweeps:"},
@@ -164,6 +170,7 @@ struct Solve {
     std::unique_ptr<multigrid::Multigrid<Dim>> mg;  // --precond mg or --solver mg
     bool mg_solver = false;
     double mg_setup_seconds = 0;                    // the hierarchy's construction, slowest rank
+    bool pipelined = false;       // --solver pipecg
     StreamedVector<double> b, x, u;
     linalg::CgOptions options;
     linalg::CgState state;
@@ -192,6 +199,8 @@ linalg::CgResult cg_solve(Solve<Dim>& s) {
             return out;
         });
     }
+    if (s.pipelined)
+        return run::translating_errors(kOptionNames, [&] { return linalg::pipecg(s.op, s.b, s.x, s.options); });
     return run::translating_errors(kOptionNames, [&] { return linalg::cg(s.op, s.b, s.x, s.state, s.options); });
 }
 
@@ -236,10 +245,14 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
     }
     {
         // b, x, the exact solution, the solver's r, p, Ap (and z) and the operator's ghosted
-        // copy; x, r and p once more as checkpoint fields (not in benchmark mode).
-        // Multigrid adds about four vectors on the finest level (residual, smoother scratch).
+        // copy; x, r and p once more as checkpoint fields (not in benchmark mode). pipecg
+        // instead keeps nine recurrence vectors (six without a preconditioner) and never
+        // checkpoints. Multigrid adds about four vectors on the finest level (residual,
+        // smoother scratch).
         const int mg_vectors = cfg.precond == "mg" || cfg.solver == "mg" ? 4 : 0;
-        const int vectors = (cfg.options.common().benchmark ? 8 : 11) + mg_vectors;
+        const int solver_vectors = cfg.solver == "pipecg" ? (cfg.precond == "none" ? 10 : 13)
+                                                          : (cfg.options.common().benchmark ? 8 : 11);
+        const int vectors = solver_vectors + mg_vectors;
         double per_rank = vectors * sizeof(double) / static_cast<double>(world.size());
         std::string what = "--cells";
         for (auto c : cells) per_rank *= static_cast<double>(c), what += ' ' + std::to_string(c);
@@ -247,6 +260,7 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
     }
     auto s = run::translating_errors(kOptionNames, [&] { return std::make_unique<Solve<Dim>>(world, cells, procs); });
     auto& op = s->op;
+    s->pipelined = cfg.solver == "pipecg";
     make_multigrid<Dim>(cfg, *s);
     const auto& dp = op.decomp().procs();
     std::string grid;
@@ -286,8 +300,8 @@ std::unique_ptr<Solve<Dim>> solve(Runtime& runtime, const CgConfig& cfg) {
             [&] { s->result = cg_solve(*s); });
         return s;
     }
-    if (s->mg_solver) {
-        // Plain cycles: no checkpoints (refused at parsing), one timed solve.
+    if (cfg.solver != "cg") {
+        // Multigrid cycles or pipelined CG: no checkpoints (refused at parsing), one timed solve.
         run::prepare_output_dir(world, common.output, common.overwrite);
         world.barrier();
         const double t0 = MPI_Wtime();
@@ -464,7 +478,7 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
     }
     if (!s.mg_solver && res.iterations > 0) {
         // The Lanczos estimate of M^-1 A's spectrum from every iteration's coefficients.
-        const auto est = linalg::spectrum_estimate(s.state);
+        const auto est = linalg::spectrum_estimate(res.alpha, res.beta);
         log::verbose("cg: Lanczos estimate after ", est.iterations, " iterations: eigenvalues of ",
                      s.options.precond == linalg::Preconditioner::none ? "A" : "M^-1 A", " in [",
                      est.lambda_min, ", ", est.lambda_max, "], condition number >= ", est.condition);
@@ -515,18 +529,19 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
     const double bytes_per_unknown = 8.0 * (3 + 6 + 3 + (jacobi ? 2 : 0));
     const double bytes = bytes_per_unknown * static_cast<double>(unknowns);
 
-    // The flop and traffic models above are CG's own; a multigrid cycle has neither model yet,
-    // so its runs report time to solution and unknowns solved per second instead.
-    const bool mg = s.mg != nullptr;
-    if (mg)
-        log::info(s.mg_solver ? "mg: " : "cg: ", res.iterations, s.mg_solver ? " cycles, " : " iterations, ",
+    // The flop and traffic models above are CG's own; a multigrid cycle and pipecg's longer
+    // recurrences have neither model yet, so their runs report time to solution and unknowns
+    // solved per second instead.
+    const bool model = cfg.solver == "cg" && s.mg == nullptr;
+    if (!model)
+        log::info(cfg.solver, ": ", res.iterations, s.mg_solver ? " cycles, " : " iterations, ",
                   res.converged ? "converged" : "NOT converged", ", ||r|| / ||b|| = ", res.relative_residual,
                   ", ", seconds, " s, ", per_iter * 1e3, s.mg_solver ? " ms/cycle" : " ms/iteration");
     else
         log::info("cg: ", res.iterations, " iterations, ", res.converged ? "converged" : "NOT converged",
                   ", ||r|| / ||b|| = ", res.relative_residual, ", ", seconds, " s, ", per_iter * 1e3,
                   " ms/iteration, ", gflops, " GFLOP/s");
-    if (cfg.options.common().benchmark && !mg) {
+    if (cfg.options.common().benchmark && model) {
         const auto& reps = s.reps;
         std::vector<double> fractions;
         for (std::size_t r = 0; r < reps.seconds.size(); ++r)
@@ -548,10 +563,11 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
     log::info("check: max |u_h - u| = ", err, " (max |u| = ", umax, "), bound ", bound,
               " (2 dim h^2, h = ", h, "): ", passed ? "PASSED" : "FAILED");
 
-    if (cfg.options.common().benchmark && mg && cfg.mg_cycle == "v") summary["multigrid"]["cycle_bandwidth"] = vcycle_benchmark(world, cfg, s);
+    if (cfg.options.common().benchmark && s.mg && cfg.mg_cycle == "v")
+        summary["multigrid"]["cycle_bandwidth"] = vcycle_benchmark(world, cfg, s);
     summary["seconds"] = seconds;
     summary["seconds_per_iteration"] = per_iter;
-    if (mg) summary["rate"] = {{"value", static_cast<double>(unknowns) / seconds}, {"unit", "unknowns/s"}};
+    if (!model) summary["rate"] = {{"value", static_cast<double>(unknowns) / seconds}, {"unit", "unknowns/s"}};
     else summary["rate"] = {{"value", gflops * 1e9}, {"unit", "flop/s"}};
     summary["check"] = {{"passed", passed}, {"max_error", err}, {"bound", bound}, {"h", h}};
     run::write_json(world, cfg.options.common().output / "summary.json", summary);

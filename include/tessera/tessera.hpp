@@ -38,6 +38,7 @@
 #include "tessera/linalg/dist_matrix.hpp"
 #include "tessera/linalg/gemm.hpp"
 #include "tessera/linalg/matvec.hpp"
+#include "tessera/linalg/pipecg.hpp"
 #include "tessera/linalg/process_grid.hpp"
 #include "tessera/linalg/transpose.hpp"
 #include "tessera/multigrid/hierarchy.hpp"

@@ -137,7 +137,7 @@ void precondition(const std::function<void(std::span<const double>, std::span<do
     m(r, z);
 }
 
-std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const double> diag) {
+std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const double> diag, const char* who) {
     std::vector<double> dinv(diag.size());
     bool positive = true;
     for (std::size_t i = 0; i < diag.size(); ++i) {
@@ -145,7 +145,7 @@ std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const doub
         dinv[i] = 1.0 / diag[i];
     }
     TESSERA_CHECK_ALL(comm, positive,
-                      "cg: the Jacobi preconditioner needs a positive diagonal (the operator is "
+                      who << ": the Jacobi preconditioner needs a positive diagonal (the operator is "
                       "not positive definite)");
     return dinv;
 }

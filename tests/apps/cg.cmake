@@ -33,6 +33,15 @@ if(TARGET tessera-cg)
   tessera_add_app_test(NAME apps.cg.mg_solver NP 2 FILES out/cg/summary.json
     STDOUT "^mg: [0-9]+ cycles, converged" "PASSED" CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cg_mg_check.py
     COMMAND ${cg} --dim 2 --cells 128 96 --solver mg --mg-cycle f --mg-smoother jacobi --mg-sweeps 3 --tol 1e-8)
+  # Pipelined CG with the multigrid preconditioner: converges like CG, its own timers; it
+  # refuses the checkpoint options as --solver mg does.
+  tessera_add_app_test(NAME apps.cg.pipecg_mg NP 2 FILES out/cg/summary.json
+    STDOUT "^pipecg: [0-9]+ iterations, converged" "linalg.pipecg.wait" "PASSED"
+    CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cg_pipecg_check.py
+    COMMAND ${cg} --dim 3 --cells 33 17 29 --procs 1 2 1 --solver pipecg --precond mg --tol 1e-8)
+  tessera_add_app_test(NAME apps.cg.pipecg_no_checkpoints NP 2 EXIT 2 NO_OUTPUT out
+    STDERR_COUNT "^tessera-cg: error: --solver pipecg runs without --restart, --checkpoint-\\* and --max-wall-time$=1"
+    COMMAND ${cg} --solver pipecg --checkpoint-every 5)
   tessera_add_app_test(NAME apps.cg.bad_mg_smoother NP 2 EXIT 2 NO_OUTPUT out
     STDERR_COUNT "^tessera-cg: error: --mg-smoother: gauss not in.*=1" COMMAND ${cg} --precond mg --mg-smoother gauss)
   tessera_add_app_test(NAME apps.cg.negative_mg_sweeps NP 2 EXIT 2 NO_OUTPUT out

@@ -36,6 +36,7 @@
 #include <span>
 #include <vector>
 
+#include "tessera/core/error.hpp"
 #include "tessera/core/mpi.hpp"
 
 namespace tessera {
@@ -108,11 +109,10 @@ public:
 
     /// Collective over `comm`: allreduce() of several accumulators in one message.
     static void allreduce(const mpi::Comm& comm, std::span<ExactSum> sums) {
-        constexpr std::size_t stride = kDigits + 3;
-        std::vector<std::int64_t> buf(stride * sums.size());
-        for (std::size_t s = 0; s < sums.size(); ++s) sums[s].pack(buf.data() + s * stride);
+        std::vector<std::int64_t> buf;
+        pack(sums, buf);
         mpi::allreduce(comm, std::span<std::int64_t>(buf), MPI_SUM);
-        for (std::size_t s = 0; s < sums.size(); ++s) sums[s].unpack(buf.data() + s * stride);
+        unpack(buf, sums);
     }
 
     /// Local: the exact sum rounded to the nearest double (ties to even).
@@ -163,6 +163,7 @@ public:
     }
 
 private:
+    friend class ExactSumReduction;
     __extension__ typedef unsigned __int128 Uint128;
     static constexpr std::int64_t kMaxPending = std::int64_t{1} << 30;
 
@@ -184,6 +185,16 @@ private:
         neg_inf_ = buf[kDigits + 2];
         pending_ = 1;  // limbs now hold sums of normalized digits over the ranks
     }
+    // The message of a reduction of several accumulators: each one's limbs and special
+    // counts, kStride integers apiece, in order.
+    static constexpr std::size_t kStride = kDigits + 3;
+    static void pack(std::span<ExactSum> sums, std::vector<std::int64_t>& buf) {
+        buf.resize(kStride * sums.size());
+        for (std::size_t s = 0; s < sums.size(); ++s) sums[s].pack(buf.data() + s * kStride);
+    }
+    static void unpack(const std::vector<std::int64_t>& buf, std::span<ExactSum> sums) noexcept {
+        for (std::size_t s = 0; s < sums.size(); ++s) sums[s].unpack(buf.data() + s * kStride);
+    }
     void add_special(double x) noexcept {
         if (std::isnan(x)) ++nan_;
         else if (x > 0) ++pos_inf_;
@@ -193,6 +204,45 @@ private:
     std::array<std::int64_t, kDigits> limb_{};
     std::int64_t pending_ = 0;
     std::int64_t nan_ = 0, pos_inf_ = 0, neg_inf_ = 0;
+};
+
+/// A split-phase ExactSum::allreduce() of several accumulators, so that local work can run
+/// while the message travels: start() packs the sums into a buffer this object owns and
+/// starts an integer MPI_SUM (MPI_Iallreduce), finish() waits and unpacks the global sums
+/// into the accumulators given to start(). The packing and the integer sums are those of the
+/// blocking allreduce(), so the result is the same bits. Not copyable or movable (a pending
+/// MPI operation writes into the buffer); the destructor of an unfinished reduction waits for
+/// it (never throws) and leaves the accumulators as they were. Reusable: start() again after
+/// finish() reuses the buffer.
+class ExactSumReduction {
+public:
+    ExactSumReduction() = default;
+    ExactSumReduction(const ExactSumReduction&) = delete;
+    ExactSumReduction& operator=(const ExactSumReduction&) = delete;
+
+    /// Collective over `comm` (non-blocking): every rank starts it, in the same order relative
+    /// to the other collectives on `comm`. `sums` must stay alive until finish(); they may be
+    /// read or changed meanwhile (finish() overwrites them). Not while active().
+    void start(const mpi::Comm& comm, std::span<ExactSum> sums) {
+        TESSERA_CHECK(!req_.active(), "ExactSumReduction: start() while a reduction is pending");
+        ExactSum::pack(sums, buf_);
+        sums_ = sums;
+        req_ = mpi::iallreduce(comm, std::span<std::int64_t>(buf_), MPI_SUM);
+    }
+    /// Local: waits for the reduction and replaces each accumulator given to start() by the
+    /// exact sum over the ranks. Nothing to do when no reduction is pending.
+    void finish() {
+        if (!req_.active()) return;
+        req_.wait();
+        ExactSum::unpack(buf_, sums_);
+        sums_ = {};
+    }
+    bool active() const noexcept { return req_.active(); }
+
+private:
+    std::vector<std::int64_t> buf_;
+    std::span<ExactSum> sums_;
+    mpi::Request req_;  // declared last: destroyed (waited for) before buf_ is freed
 };
 
 }  // namespace tessera

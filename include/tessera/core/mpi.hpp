@@ -183,6 +183,17 @@ void allreduce(const Comm& comm, std::span<T> values, MPI_Op op) {
     TESSERA_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()),
                                    datatype<T>(), op, comm.get()));
 }
+/// Collective, non-blocking: starts the element-wise reduction of `values` in place over
+/// `comm` (MPI_Iallreduce). Every rank must start it, in the same order relative to the other
+/// collectives on `comm`; `values` must stay alive and untouched until the request completes
+/// (Request::wait(), or the Request's destructor, which waits).
+template <class T>
+[[nodiscard]] Request iallreduce(const Comm& comm, std::span<T> values, MPI_Op op) {
+    MPI_Request r;
+    TESSERA_MPI_CALL(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()),
+                                    datatype<T>(), op, comm.get(), &r));
+    return Request(r);
+}
 /// Collective: broadcasts `data` from `root` (sizes must agree on every rank).
 template <class T>
 void bcast(const Comm& comm, std::span<T> data, int root) {

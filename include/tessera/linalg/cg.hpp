@@ -82,6 +82,9 @@ struct CgResult {
     double relative_residual = 0;  ///< ||r|| / ||b|| at the end (recursive residual)
     /// ||r_k|| / ||b|| for k = 0 .. iterations (entry 0 is the initial guess's).
     std::vector<double> history;
+    /// The CG coefficients, as CgState::alpha and beta (pipecg: the same recurrence's; beta may
+    /// lack the last entry): spectrum_estimate(alpha, beta) gives the condition estimate.
+    std::vector<double> alpha, beta;
 };
 
 /// What cg() needs from an operator A (vectors are this rank's contiguous local parts):
@@ -120,7 +123,9 @@ void cg_dots(const mpi::Comm& comm, std::span<const double> r, std::span<const d
 // z = M^-1 r through the caller's preconditioner, timed.
 void precondition(const std::function<void(std::span<const double>, std::span<double>)>& m,
                   std::span<const double> r, std::span<double> z);
-std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const double> diag);
+// 1 / diag, refused (naming the solver `who`) unless every entry is positive.
+std::vector<double> inverse_diagonal(const mpi::Comm& comm, std::span<const double> diag,
+                                     const char* who = "cg");
 [[noreturn]] void throw_not_spd(double pap, int iteration);
 }  // namespace detail
 
@@ -252,6 +257,8 @@ CgResult cg(Op& op, std::span<const double> b, std::span<double> x, CgState& sta
     }
     result.iterations = k;
     result.history = state.history;
+    result.alpha = state.alpha;
+    result.beta = state.beta;
     result.relative_residual = state.history.back();
     result.converged = std::sqrt(state.rr) <= options.tol * bnorm;
     return result;

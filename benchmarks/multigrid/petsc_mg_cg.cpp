@@ -9,8 +9,9 @@
 // unknowns as grid ends, which fits only n = 2^k m + 1 (129, 257). Here the walls lie outside
 // the grid, so the driver builds the interpolation itself: n -> floor(n / 2), coarse unknown J
 // at fine 2 J + 1, linear in between and zero at the walls (exact 2:1 geometry for odd n; for
-// even n the last coarse point is h from the wall), Galerkin coarse operators, down to <= 8
-// per axis. Any n works. PETSc options (-mg_levels_ksp_type, -ksp_view, ...) override the defaults.
+// even n the last coarse point is h from the wall), down to <= 8 per axis; coarse operators
+// Galerkin (default) or rediscretized (--coarse-operators rediscretize, like tessera-cg). Any n
+// works. PETSc options (-mg_levels_ksp_type, -ksp_view, ...) override the defaults.
 //   mpirun -np 2 tessera-bench-petsc-mg-cg --dim 3 --cells 127 127 127 --tol 1e-8 --reps 5
 #include <petscdmda.h>
 #include <petscksp.h>
@@ -34,13 +35,14 @@ struct Options {
     int reps = 3;
     int coarsest = 8;  // coarsen while a level has more unknowns than this along some axis
     int max_iter = 1000;
+    bool galerkin = true;  // coarse operators P^T A P; else rediscretized 7-point (as tessera-cg's)
 };
 
 [[noreturn]] void usage(int rank, const char* msg) {
     if (rank == 0)
         std::fprintf(stderr,
                      "tessera-bench-petsc-mg-cg: %s\nusage: tessera-bench-petsc-mg-cg [--dim 2|3] [--cells NX NY [NZ]] "
-                     "[--tol T] [--reps R] [--coarsest N] [--max-iter N] [PETSc options, e.g. -mg_levels_ksp_type richardson]\n",
+                     "[--tol T] [--reps R] [--coarsest N] [--max-iter N] [--coarse-operators galerkin|rediscretize] [PETSc options, e.g. -mg_levels_ksp_type richardson]\n",
                      msg);
     PetscFinalize();
     MPI_Finalize();
@@ -69,6 +71,11 @@ Options parse(int rank, int argc, char** argv) {
         else if (s == "--reps") o.reps = std::atoi(next());
         else if (s == "--coarsest") o.coarsest = std::atoi(next());
         else if (s == "--max-iter") o.max_iter = std::atoi(next());
+        else if (s == "--coarse-operators") {
+            const std::string v = next();
+            if (v != "galerkin" && v != "rediscretize") usage(rank, "--coarse-operators takes galerkin or rediscretize");
+            o.galerkin = v == "galerkin";
+        }
         else usage(rank, ("unknown option " + s).c_str());
     }
     if (o.dim != 2 && o.dim != 3) usage(rank, "--dim must be 2 or 3");
@@ -206,6 +213,44 @@ PetscErrorCode create_interpolation(int dim, DM fine, DM coarse, Mat* P) {
     PetscFunctionReturn(0);
 }
 
+// scale * (-lap_h) on a DMDA's grid with n unknowns per axis, h = 1 / (n + 1); neighbours
+// outside the grid are the (zero) walls: no coupling.
+PetscErrorCode assemble_laplacian(int dim, DM da, double scale, Mat* A) {
+    PetscFunctionBeginUser;
+    std::array<PetscInt, 3> n{1, 1, 1};
+    PetscCall(DMDAGetInfo(da, nullptr, &n[0], &n[1], &n[2], nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                          nullptr, nullptr, nullptr));
+    std::array<double, 3> off{0, 0, 0};
+    double diag = 0;
+    for (std::size_t d = 0; d < static_cast<std::size_t>(dim); ++d) {
+        const double h = 1.0 / static_cast<double>(n[d] + 1);
+        off[d] = -scale / (h * h);
+        diag -= 2 * off[d];
+    }
+    PetscCall(DMCreateMatrix(da, A));
+    const Box box = corners(da);
+    MatStencil row{}, cols[7]{};
+    PetscScalar vals[7];
+    for (row.k = box.lo[2]; row.k < box.lo[2] + box.ext[2]; ++row.k)
+        for (row.j = box.lo[1]; row.j < box.lo[1] + box.ext[1]; ++row.j)
+            for (row.i = box.lo[0]; row.i < box.lo[0] + box.ext[0]; ++row.i) {
+                PetscInt k = 0;
+                cols[k] = row, vals[k++] = diag;
+                for (std::size_t d = 0; d < static_cast<std::size_t>(dim); ++d)
+                    for (PetscInt s : {-1, 1}) {
+                        MatStencil c = row;
+                        PetscInt& at = d == 0 ? c.i : d == 1 ? c.j : c.k;
+                        at += s;
+                        if (at < 0 || at >= n[d]) continue;
+                        cols[k] = c, vals[k++] = off[d];
+                    }
+                PetscCall(MatSetValuesStencil(*A, 1, &row, k, cols, vals, INSERT_VALUES));
+            }
+    PetscCall(MatAssemblyBegin(*A, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(*A, MAT_FINAL_ASSEMBLY));
+    PetscFunctionReturn(0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -225,37 +270,11 @@ int main(int argc, char** argv) {
     PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, &procs[0], &procs[1], &procs[2], nullptr, nullptr,
                           nullptr, nullptr, nullptr, nullptr));
     std::array<double, 3> h{1, 1, 1};
-    double diag = 0;
-    for (std::size_t d = 0; d < static_cast<std::size_t>(dim); ++d) {
-        h[d] = 1.0 / static_cast<double>(o.cells[d] + 1);
-        diag += 2.0 / (h[d] * h[d]);
-    }
+    for (std::size_t d = 0; d < static_cast<std::size_t>(dim); ++d) h[d] = 1.0 / static_cast<double>(o.cells[d] + 1);
     const Box box = corners(da);
 
     Mat A;
-    PetscCall(DMCreateMatrix(da, &A));
-    {
-        MatStencil row{}, cols[7]{};
-        PetscScalar vals[7];
-        for (row.k = box.lo[2]; row.k < box.lo[2] + box.ext[2]; ++row.k)
-            for (row.j = box.lo[1]; row.j < box.lo[1] + box.ext[1]; ++row.j)
-                for (row.i = box.lo[0]; row.i < box.lo[0] + box.ext[0]; ++row.i) {
-                    PetscInt k = 0;
-                    cols[k] = row, vals[k++] = diag;
-                    // Neighbours outside the grid are the (zero) walls: no coupling.
-                    for (std::size_t d = 0; d < static_cast<std::size_t>(dim); ++d)
-                        for (PetscInt s : {-1, 1}) {
-                            MatStencil c = row;
-                            PetscInt& at = d == 0 ? c.i : d == 1 ? c.j : c.k;
-                            at += s;
-                            if (at < 0 || at >= o.cells[d]) continue;
-                            cols[k] = c, vals[k++] = -1.0 / (h[d] * h[d]);
-                        }
-                    PetscCall(MatSetValuesStencil(A, 1, &row, k, cols, vals, INSERT_VALUES));
-                }
-    }
-    PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
-    PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+    PetscCall(assemble_laplacian(dim, da, 1.0, &A));
 
     // b and the exact solution, in the owned x-fastest block order of a DMDA global vector.
     Vec b, x, u;
@@ -322,7 +341,7 @@ int main(int argc, char** argv) {
         PetscCall(PCMGSetLevels(pc, levels, nullptr));
         PetscCall(PCMGSetType(pc, PC_MG_MULTIPLICATIVE));
         PetscCall(PCMGSetCycleType(pc, PC_MG_CYCLE_V));
-        PetscCall(PCMGSetGalerkin(pc, PC_MG_GALERKIN_BOTH));
+        PetscCall(PCMGSetGalerkin(pc, o.galerkin ? PC_MG_GALERKIN_BOTH : PC_MG_GALERKIN_NONE));
         // PCMG numbers levels coarsest = 0; sizes[] is finest first. Each level's DMDA only lays
         // out its unknowns over the ranks.
         std::vector<DM> grids(static_cast<std::size_t>(levels));
@@ -334,6 +353,19 @@ int main(int argc, char** argv) {
             PetscCall(create_interpolation(dim, grids[fine], grids[fine + 1], &P));
             PetscCall(PCMGSetInterpolation(pc, l, P));
             PetscCall(MatDestroy(&P));  // PCMG holds its own reference
+        }
+        if (!o.galerkin) {
+            // R = P^T sums 2^dim fine values per coarse one, and P^T A P ~ 2^dim A_2h: scale to match.
+            double scale = 1;
+            for (PetscInt l = levels - 1; l >= 0; --l) {
+                Mat Al = A;
+                if (l < levels - 1) PetscCall(assemble_laplacian(dim, grids[static_cast<std::size_t>(levels - 1 - l)], scale, &Al));
+                KSP level;
+                PetscCall(PCMGGetSmoother(pc, l, &level));
+                PetscCall(KSPSetOperators(level, Al, Al));
+                if (Al != A) PetscCall(MatDestroy(&Al));  // the level KSP holds its own reference
+                scale *= std::pow(2.0, dim);
+            }
         }
         for (std::size_t l = 1; l < grids.size(); ++l) PetscCall(DMDestroy(&grids[l]));
         // Defaults: Chebyshev(2) on Jacobi on every level (tessera-cg's smoother), redundant LU coarse solve.
@@ -417,7 +449,8 @@ int main(int argc, char** argv) {
         std::printf(" on %d rank(s) (process grid %d x %d x %d); %d levels, coarsest", size, static_cast<int>(procs[0]),
                     static_cast<int>(procs[1]), static_cast<int>(procs[2]), static_cast<int>(levels));
         for (int d = 0; d < dim; ++d) std::printf("%s%d", d ? " x " : " ", static_cast<int>(sizes.back()[static_cast<std::size_t>(d)]));
-        std::printf("; V-cycle, Galerkin coarse operators, smoother %s, coarse solve %s\n", smoother, coarse_solver);
+        std::printf("; V-cycle, %s coarse operators, smoother %s, coarse solve %s\n",
+                    o.galerkin ? "Galerkin" : "rediscretized", smoother, coarse_solver);
         std::printf("iterations %d (%s), ||r|| / ||b|| = %.3e (recomputed), max |u_h - u| = %.6g\n",
                     static_cast<int>(iterations), KSPConvergedReasons[reason], true_relres, err);
         std::printf("matrix assembly %.4f s; median of %d: setup %.4f s, solve %.4f s, %.3f ms/iteration, "

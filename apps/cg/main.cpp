@@ -62,8 +62,9 @@ struct CgConfig {
         c.add_option("--mg-cycle", mg_cycle, "Multigrid cycle: v or f (f: not exactly symmetric as a "
                                              "CG preconditioner)")
             ->check(CLI::IsMember({"v", "f"}));
-        c.add_option("--mg-smoother", mg_smoother, "Multigrid smoother: jacobi (weighted) or chebyshev")
-            ->check(CLI::IsMember({"jacobi", "chebyshev"}));
+        c.add_option("--mg-smoother", mg_smoother,
+                     "Multigrid smoother: jacobi (weighted), chebyshev or rbgs (red-black Gauss-Seidel)")
+            ->check(CLI::IsMember({"jacobi", "chebyshev", "rbgs"}));
         c.add_option("--mg-sweeps", mg_sweeps, "Multigrid smoothing steps before and after each coarse "
                                                "correction (>= 1)");
         c.add_option("--mg-coarsest", mg_coarsest, "Multigrid: coarsen until a level has at most N unknowns "
@@ -212,6 +213,7 @@ void make_multigrid(const CgConfig& cfg, Solve<Dim>& s) {
     if (!s.mg_solver && cfg.precond != "mg") return;
     const multigrid::Options mo{.cycle = cfg.mg_cycle == "f" ? multigrid::Cycle::f : multigrid::Cycle::v,
                                 .smoother = cfg.mg_smoother == "jacobi" ? multigrid::Smoother::jacobi
+                                            : cfg.mg_smoother == "rbgs" ? multigrid::Smoother::rbgs
                                                                         : multigrid::Smoother::chebyshev,
                                 .sweeps = cfg.mg_sweeps,
                                 .coarsest = cfg.mg_coarsest};

@@ -1,4 +1,4 @@
-// Weighted Jacobi and Chebyshev smoothing over stencil::PoissonOperator.
+// Weighted Jacobi, Chebyshev and red-black Gauss-Seidel smoothing over stencil::PoissonOperator.
 #include "tessera/multigrid/smoothers.hpp"
 
 #include <cmath>
@@ -6,7 +6,14 @@
 
 namespace tessera::multigrid {
 
-const char* smoother_name(Smoother s) noexcept { return s == Smoother::jacobi ? "jacobi" : "chebyshev"; }
+const char* smoother_name(Smoother s) noexcept {
+    switch (s) {
+        case Smoother::jacobi: return "jacobi";
+        case Smoother::chebyshev: return "chebyshev";
+        case Smoother::rbgs: return "rbgs";
+    }
+    return "?";
+}
 
 double jacobi_weight(int dim) noexcept { return 2.0 * dim / (2.0 * dim + 1.0); }
 
@@ -80,9 +87,18 @@ void chebyshev_first_step(double c, std::span<const double> b, std::span<const d
 
 template <int Dim>
 void smooth(stencil::PoissonOperator<Dim>& op, Smoother kind, int sweeps, std::span<const double> b,
-            std::span<double> x, bool zero_guess, SmootherWork& work) {
+            std::span<double> x, bool zero_guess, Pass pass, SmootherWork& work) {
     const auto n = static_cast<std::size_t>(op.local_size());
-    work.ax.resize(n);
+    work.ax.resize(n);  // the cycle's residual uses it too, whatever the smoother
+    if (kind == Smoother::rbgs) {
+        // Red (0) then black (1) before the coarse correction, black then red after it.
+        const int first = pass == Pass::pre ? 0 : 1;
+        for (int s = 0; s < sweeps; ++s) {
+            op.relax_colour(b, x, first, zero_guess && s == 0);
+            op.relax_colour(b, x, 1 - first);
+        }
+        return;
+    }
     const double dinv = 1.0 / diagonal_of(op);
     if (kind == Smoother::jacobi) {
         const double c = jacobi_weight(Dim) * dinv;
@@ -116,8 +132,8 @@ void smooth(stencil::PoissonOperator<Dim>& op, Smoother kind, int sweeps, std::s
 template ChebyshevBounds chebyshev_bounds<2>(const stencil::PoissonOperator<2>&);
 template ChebyshevBounds chebyshev_bounds<3>(const stencil::PoissonOperator<3>&);
 template void smooth<2>(stencil::PoissonOperator<2>&, Smoother, int, std::span<const double>, std::span<double>,
-                        bool, SmootherWork&);
+                        bool, Pass, SmootherWork&);
 template void smooth<3>(stencil::PoissonOperator<3>&, Smoother, int, std::span<const double>, std::span<double>,
-                        bool, SmootherWork&);
+                        bool, Pass, SmootherWork&);
 
 }  // namespace tessera::multigrid

@@ -36,7 +36,7 @@ void Multigrid<Dim>::run(int l, std::span<const double> b, std::span<double> x, 
     const auto& opt = h_.options();
     {
         ScopedTimer t(lev.timer_smooth);
-        smooth(*lev.op, opt.smoother, opt.sweeps, b, x, zero_guess, lev.work);
+        smooth(*lev.op, opt.smoother, opt.sweeps, b, x, zero_guess, Pass::pre, lev.work);
     }
     {
         ScopedTimer t(lev.timer_residual);
@@ -57,7 +57,7 @@ void Multigrid<Dim>::run(int l, std::span<const double> b, std::span<double> x, 
         lev.to_coarser->prolong_add(coarse.x, x);
     }
     ScopedTimer t(lev.timer_smooth);
-    smooth(*lev.op, opt.smoother, opt.sweeps, b, x, false, lev.work);
+    smooth(*lev.op, opt.smoother, opt.sweeps, b, x, false, Pass::post, lev.work);
 }
 
 template <int Dim>

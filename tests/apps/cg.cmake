@@ -18,7 +18,7 @@ if(TARGET tessera-cg)
     STDOUT "NOT converged" "FAILED" COMMAND ${cg} --cells 40 40 --max-iter 3)
   tessera_add_app_test(NAME apps.cg.help NP 1 STDOUT "--tol" "--max-iter" "--precond" "--cells"
     "--checkpoint-every" "--checkpoint-interval" "--keep-checkpoints" "--restart" "--max-wall-time"
-    "--watchdog" "--solver" "--mg-cycle" "--mg-smoother" "--mg-sweeps" "--mg-coarsest"
+    "--watchdog" "--solver" "--mg-cycle" "--mg-smoother" "rbgs \\(red-black Gauss-Seidel\\)" "--mg-sweeps" "--mg-coarsest"
     "Exit codes: 0 finished" COMMAND ${cg} --help)
   # Multigrid: as CG's preconditioner on an odd size over an uneven process grid, and as the
   # solver (F-cycles, Jacobi); level timers and the hierarchy in summary.json.
@@ -42,8 +42,13 @@ if(TARGET tessera-cg)
   tessera_add_app_test(NAME apps.cg.pipecg_no_checkpoints NP 2 EXIT 2 NO_OUTPUT out
     STDERR_COUNT "^tessera-cg: error: --solver pipecg runs without --restart, --checkpoint-\\* and --max-wall-time$=1"
     COMMAND ${cg} --solver pipecg --checkpoint-every 5)
+  # Red-black Gauss-Seidel as the smoother of CG's V-cycle preconditioner, 2D over 2 ranks.
+  tessera_add_app_test(NAME apps.cg.mg_rbgs NP 2 FILES out/cg/summary.json
+    STDOUT "rbgs x 1" "stencil.poisson.relax" "PASSED" CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cg_mg_check.py
+    COMMAND ${cg} --dim 2 --cells 127 96 --precond mg --mg-smoother rbgs --mg-sweeps 1 --tol 1e-8)
   tessera_add_app_test(NAME apps.cg.bad_mg_smoother NP 2 EXIT 2 NO_OUTPUT out
-    STDERR_COUNT "^tessera-cg: error: --mg-smoother: gauss not in.*=1" COMMAND ${cg} --precond mg --mg-smoother gauss)
+    STDERR_COUNT "^tessera-cg: error: --mg-smoother: gauss not in \\{jacobi,chebyshev,rbgs\\}$=1"
+    COMMAND ${cg} --precond mg --mg-smoother gauss)
   tessera_add_app_test(NAME apps.cg.negative_mg_sweeps NP 2 EXIT 2 NO_OUTPUT out
     STDERR_COUNT "^tessera-cg: error: --mg-sweeps: -1 must be >= 1$=1" COMMAND ${cg} --precond mg --mg-sweeps -1)
   tessera_add_app_test(NAME apps.cg.bad_mg_coarsest NP 2 EXIT 2 NO_OUTPUT out

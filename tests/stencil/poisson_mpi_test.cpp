@@ -1,10 +1,12 @@
 // stencil::PoissonOperator on its own (CG on it: tests/linalg/cg_poisson_mpi_test.cpp): the
 // exact discrete Laplacian of a separable quadratic, the diagonal against apply() of a unit
-// vector, apply_dot() against apply() + dot(), the same bits on any layout and thread count
-// (np 1, 2, 4; threads 1, 2), and errors that name the constructor's parameters.
+// vector, apply_dot() against apply() + dot(), the red-black Gauss-Seidel half-sweep
+// (relax_colour) zeroing the residual of its colour only, the same bits on any layout and
+// thread count (np 1, 2, 4; threads 1, 2), and errors that name the constructor's parameters.
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <string>
@@ -45,17 +47,40 @@ double wavy(const std::array<double, Dim>& p) {
     return v;
 }
 
+// Parity of the global index sum i + j [+ k] of local entry l: its red-black colour.
+template <int Dim>
+int colour_of(const PoissonOperator<Dim>& op, index_t l) {
+    const auto& b = op.decomp().owned_box();
+    gindex_t sum = 0, rest = l;
+    for (int d = 0; d < Dim; ++d) {
+        const gindex_t n = b.hi[d] - b.lo[d];
+        sum += b.lo[d] + rest % n;
+        rest /= n;
+    }
+    return static_cast<int>(sum & 1);
+}
+
+template <int Dim>
+double smooth_rhs(const std::array<double, Dim>& p) {
+    return 1.0 + p[0] * p[Dim - 1];
+}
+
 struct Applied {
     std::vector<double> y;  ///< apply(x), local part
     double dot = 0;         ///< x . y from apply_dot, reduced over the communicator
+    std::vector<double> relaxed;  ///< x after a red and a black half-sweep on A x = smooth_rhs
 };
 
 template <int Dim>
 Applied apply_wavy(PoissonOperator<Dim>& op) {
     const auto n = static_cast<std::size_t>(op.local_size());
-    std::vector<double> x(n), y2(n);
-    Applied a{std::vector<double>(n), 0};
+    std::vector<double> x(n), y2(n), b(n);
+    Applied a{std::vector<double>(n), 0, {}};
     op.fill(std::span<double>(x), wavy<Dim>);
+    op.fill(std::span<double>(b), smooth_rhs<Dim>);
+    a.relaxed = x;
+    op.relax_colour(b, a.relaxed, 0);
+    op.relax_colour(b, a.relaxed, 1);
     op.apply(x, a.y);
     ExactSum acc;
     op.apply_dot(x, y2, acc);
@@ -140,6 +165,7 @@ TEST(PoissonOperator, SameBitsOnAnyRanksLayoutsAndThreads) {
                 for (index_t l = 0; l < op.local_size(); ++l) {
                     const auto g = static_cast<std::size_t>(global_index(op, l));
                     EXPECT_EQ(got.y[static_cast<std::size_t>(l)], ref.y[g]) << what << " entry " << g;
+                    EXPECT_EQ(got.relaxed[static_cast<std::size_t>(l)], ref.relaxed[g]) << what << " relaxed " << g;
                 }
                 EXPECT_EQ(got.dot, ref.dot) << what;
             };
@@ -152,6 +178,52 @@ TEST(PoissonOperator, SameBitsOnAnyRanksLayoutsAndThreads) {
         }
     }
     omp_set_num_threads(2);
+}
+
+namespace {
+
+// One half-sweep of each colour from wavy: the colour's residuals vanish (up to rounding),
+// the other colour is untouched, and zero_guess gives the bits of a zero x whatever x holds.
+template <int Dim>
+void check_relax_colour(PoissonOperator<Dim>& op) {
+    const auto n = static_cast<std::size_t>(op.local_size());
+    std::vector<double> x0(n), b(n), x(n), ax(n), zero(n), guess(n);
+    op.fill(std::span<double>(x0), wavy<Dim>);
+    op.fill(std::span<double>(b), smooth_rhs<Dim>);
+    double diag = 0;
+    op.diagonal(std::span<double>(&diag, 1));
+    for (int colour : {0, 1}) {
+        x = x0;
+        op.relax_colour(b, x, colour);
+        op.apply(x, ax);
+        for (std::size_t l = 0; l < n; ++l) {
+            if (colour_of(op, static_cast<index_t>(l)) == colour) {
+                EXPECT_NEAR(b[l] - ax[l], 0.0, 1e-12 * diag) << "colour " << colour << " entry " << l;
+            } else {
+                EXPECT_EQ(x[l], x0[l]) << "colour " << colour << " entry " << l;
+            }
+        }
+        std::fill(zero.begin(), zero.end(), 0.0);
+        std::fill(guess.begin(), guess.end(), std::nan(""));
+        op.relax_colour(b, zero, colour);
+        op.relax_colour(b, guess, colour, true);
+        EXPECT_EQ(guess, zero) << "zero_guess, colour " << colour;
+    }
+}
+
+}  // namespace
+
+TEST(PoissonOperator, RelaxColourZeroesTheResidualOfItsColourOnly) {
+    PoissonOperator<2> op2(world(), {13, 10});
+    check_relax_colour(op2);
+    for (const std::array<int, 3>& procs : {std::array<int, 3>{0, 0, 0}, std::array<int, 3>{1, 1, world().size()}}) {
+        PoissonOperator<3> op3(world(), {9, 7, 8}, procs);
+        check_relax_colour(op3);
+    }
+    PoissonOperator<2> odd(world(), {1, 5});  // one-point x-lines
+    check_relax_colour(odd);
+    std::vector<double> b(static_cast<std::size_t>(op2.local_size())), x(b.size());
+    EXPECT_THROW(op2.relax_colour(b, x, 2), tessera::Error);
 }
 
 TEST(PoissonOperator, ErrorsNameTheParameters) {

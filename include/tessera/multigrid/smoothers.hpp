@@ -1,6 +1,8 @@
 // Smoothers for the multigrid levels: weighted Jacobi and Chebyshev polynomials in D^-1 A,
-// both built from the operator's apply() and pointwise vector updates, so that each value is
-// the same expression on any layout and thread count (no ordering, no reduction).
+// both built from the operator's apply() and pointwise vector updates, and red-black
+// Gauss-Seidel, whose colours are parities of global indices (the operator's relax_colour()).
+// Each value is the same expression on any layout and thread count (no reduction, and no
+// ordering but the fixed one of the two colours).
 #pragma once
 
 #include <span>
@@ -10,10 +12,15 @@
 
 namespace tessera::multigrid {
 
-enum class Smoother { jacobi, chebyshev };
+enum class Smoother { jacobi, chebyshev, rbgs };
 
-/// Local: "jacobi" or "chebyshev".
+/// Local: "jacobi", "chebyshev" or "rbgs".
 const char* smoother_name(Smoother s) noexcept;
+
+/// Which side of the coarse correction a smoothing is. Red-black Gauss-Seidel sweeps red then
+/// black before it and black then red after it, the reverse (adjoint) order, which keeps the
+/// V-cycle symmetric; Jacobi and Chebyshev are the same on both sides.
+enum class Pass { pre, post };
 
 /// Scratch vectors of one level's smoother (sized on first use).
 struct SmootherWork {
@@ -35,13 +42,15 @@ ChebyshevBounds chebyshev_bounds(const stencil::PoissonOperator<Dim>& op);
 /// (2 Dim + 1)-point Laplacian.
 double jacobi_weight(int dim) noexcept;
 
-/// Collective over op.comm() (one halo exchange per sweep): `sweeps` smoothing steps on
-/// A x = b, each one application of A. zero_guess: x is taken as zero on entry (not read),
-/// which spares the first application. The iteration is a fixed polynomial in D^-1 A applied
-/// to the residual, so pre- and post-smoothing with it make a symmetric V-cycle.
-/// Precondition: b and x have op.local_size() entries; sweeps >= 1.
+/// Collective over op.comm() (neighbour-collective: one halo exchange per sweep, two for
+/// rbgs): `sweeps` smoothing steps on A x = b. Jacobi and Chebyshev: each one application of
+/// A, a fixed polynomial in D^-1 A applied to the residual. rbgs: each a red and a black
+/// half-sweep, in the order `pass` gives, so that pre- and post-smoothing are adjoint.
+/// Either way pre- and post-smoothing make a symmetric V-cycle. zero_guess: x is taken as
+/// zero on entry (not read), which spares the first application (rbgs: the first half-sweep's
+/// exchange and reads). Precondition: b and x have op.local_size() entries; sweeps >= 1.
 template <int Dim>
 void smooth(stencil::PoissonOperator<Dim>& op, Smoother kind, int sweeps, std::span<const double> b,
-            std::span<double> x, bool zero_guess, SmootherWork& work);
+            std::span<double> x, bool zero_guess, Pass pass, SmootherWork& work);
 
 }  // namespace tessera::multigrid

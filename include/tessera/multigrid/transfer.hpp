@@ -7,8 +7,9 @@
 // interpolation and full weighting). Any other n gives a coarse grid that is not nested; the
 // prolongation is then the linear interpolation of the coarse grid function (zero on the
 // boundary) at the fine points, and the restriction its transpose scaled by H / h per axis,
-// which is full weighting again in the nested case. R is proportional to P^T, so a V-cycle with
-// the same pre- and post-smoother is a symmetric preconditioner.
+// which is full weighting again in the nested case. R is proportional to P^T, so a V-cycle whose
+// post-smoother is the adjoint of its pre-smoother (smoothers.hpp: Pass) is a symmetric
+// preconditioner.
 //
 // Determinism: every coarse or fine value is one fixed expression of global indices (taps in
 // increasing global index, the x sum innermost), so which rank or thread computes it cannot

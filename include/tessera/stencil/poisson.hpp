@@ -25,7 +25,7 @@ namespace tessera::stencil {
 /// of decomp(), in that order). chunk() is one x-line, the same on every layout, which makes
 /// the reductions of core/reduce.hpp reproducible; apply() computes each point with the same
 /// expression on any layout, so a whole CG history is bitwise independent of ranks and
-/// threads. Timers: "stencil.poisson.pack", ".stencil", ".halo".
+/// threads. Timers: "stencil.poisson.pack", ".stencil", ".halo", ".relax" (relax_colour).
 /// Not copyable or movable: the field and halo exchange point into the decomposition.
 /// Dim is 2 or 3 (explicitly instantiated in src/stencil/poisson.cpp).
 template <int Dim>
@@ -69,6 +69,18 @@ public:
     /// Local: d[l] = the constant diagonal 2 sum_d 1 / h_d^2 for every l < d.size().
     void diagonal(std::span<double> d) const;
 
+    /// Collective over decomp().comm() (one halo exchange of x with the neighbours): one
+    /// Gauss-Seidel half-sweep on A x = b over the points of one colour, in place: every owned
+    /// point whose global index sum i + j [+ k] has the parity `colour` (0: even, "red"; 1:
+    /// odd, "black") gets x += (b - A x)_point / diag. Its neighbours all have the other
+    /// colour, which the half-sweep only reads, so the result is the same bits on any layout
+    /// and thread count. zero_guess: x is taken as zero on entry (not read): the colour's
+    /// points get the same bits as from an x of zeros, the others 0, and nothing is exchanged
+    /// (then local). Timers: "stencil.poisson.pack", ".halo", ".relax".
+    /// Throws tessera::Error, before any communication, on the rank whose sizes are wrong or
+    /// whose colour is not 0 or 1. b and x must not overlap.
+    void relax_colour(std::span<const double> b, std::span<double> x, int colour, bool zero_guess = false);
+
     /// Local (OpenMP inside): v[l] = f(point) for every owned unknown l, point = its
     /// coordinates ((i + 1) h_0, ...) in the domain. Precondition: v.size() >= local_size();
     /// f is called concurrently from several threads and must not throw.
@@ -96,10 +108,20 @@ private:
     }
     index_t planes() const noexcept { return Dim == 3 ? n_[Dim - 1] : 1; }
     void apply_impl(std::span<const double> x, std::span<double> y, ExactSum* dot);
+    struct Neighbours {
+        const double *south, *north, *down, *up;  // down and up: null in 2D
+    };
+    Neighbours neighbours(const double* x, const ConstView<double, Dim>& v, index_t j, index_t k) const;
     void sweep(std::span<const double> x, std::span<double> y, ExactSum* dot, bool edge) const;
+    index_t first_of_colour(index_t j, index_t k, int colour) const noexcept;
+    void relax_sweep(std::span<const double> b, std::span<double> x, int colour, bool edge) const;
+    void pack_edges(std::span<const double> x);
     void line_kernel(double* __restrict out, const double* __restrict u, const double* __restrict s,
                      const double* __restrict n, const double* __restrict d,
                      const double* __restrict t, index_t n0) const;
+    void line_relax(double* __restrict u, const double* __restrict b, const double* __restrict s,
+                    const double* __restrict n, const double* __restrict d, const double* __restrict t,
+                    index_t n0, index_t first) const;
     double* row_ptr(const View<double, Dim>& v, index_t j, index_t k) const;
     const double* ghost_row(const ConstView<double, Dim>& v, index_t j, index_t k) const;
 

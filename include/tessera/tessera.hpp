@@ -42,6 +42,7 @@
 #include "tessera/linalg/process_grid.hpp"
 #include "tessera/linalg/transpose.hpp"
 #include "tessera/multigrid/hierarchy.hpp"
+#include "tessera/multigrid/level_operator.hpp"
 #include "tessera/multigrid/smoothers.hpp"
 #include "tessera/multigrid/transfer.hpp"
 #include "tessera/multigrid/vcycle.hpp"

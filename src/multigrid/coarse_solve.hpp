@@ -1,22 +1,25 @@
-// The exact coarsest-level solve: the level's matrix assembled on its one rank and factored
-// once with Eigen's SimplicialLDLT. Private to the multigrid module.
+// The exact coarsest-level solve: the level's matrix assembled on its one rank by probing the
+// operator and factored once with Eigen's SimplicialLDLT. Private to the multigrid module.
 #pragma once
 
-#include <array>
 #include <span>
 
 #include <Eigen/SparseCholesky>
 
 #include "tessera/core/types.hpp"
+#include "tessera/multigrid/level_operator.hpp"
 
 namespace tessera::multigrid::detail {
 
 template <int Dim>
 class CoarseSolver {
 public:
-    /// Local: assembles and factors -lap_h on `cells` unknowns per axis (the coefficients of
-    /// stencil::PoissonOperator). Throws tessera::Error if the factorization fails.
-    explicit CoarseSolver(const std::array<gindex_t, Dim>& cells);
+    /// Collective over op.comm(), which has one rank: assembles op's matrix from 3^Dim
+    /// applications (the probing vectors of the colours (i mod 3, j mod 3[, k mod 3]): a
+    /// stencil reaching one index along each axis sees one probed unknown per row) and
+    /// factors it. Throws tessera::Error when op.comm() has more than one rank or the matrix
+    /// does not factor.
+    explicit CoarseSolver(LevelOperator<Dim>& op);
     /// Local: x = A^-1 b.
     void solve(std::span<const double> b, std::span<double> x) const;
 

@@ -18,14 +18,6 @@ gindex_t Level<Dim>::unknowns() const noexcept {
     return n;
 }
 
-template <int Dim>
-gindex_t Level<Dim>::nonzeros() const noexcept {
-    const gindex_t n = unknowns();
-    gindex_t nnz = n;
-    for (int d = 0; d < Dim; ++d) nnz += 2 * (cells[d] - 1) * (n / cells[d]);
-    return nnz;
-}
-
 namespace {
 
 // MPI_Dims_create's split of `ranks` over axes 1.. (axis 0 is never split), or an empty
@@ -63,7 +55,7 @@ std::string level_timer(int l, const char* what) {
 }  // namespace
 
 template <int Dim>
-Hierarchy<Dim>::Hierarchy(stencil::PoissonOperator<Dim>& fine, const Options& options) : options_(options) {
+Hierarchy<Dim>::Hierarchy(LevelOperator<Dim>& fine, const Options& options) : options_(options) {
     ScopedTimer timer("multigrid.setup");
     const auto& comm = fine.comm();
     TESSERA_CHECK_ALL(comm, options.sweeps >= 1, "multigrid: sweeps = " << options.sweeps << " must be >= 1");
@@ -72,10 +64,13 @@ Hierarchy<Dim>::Hierarchy(stencil::PoissonOperator<Dim>& fine, const Options& op
                                                << "] unknowns (the exact solve factors it on one rank)");
     TESSERA_CHECK_ALL(comm, options.min_cells_per_rank >= 1,
                       "multigrid: min_cells_per_rank = " << options.min_cells_per_rank << " must be >= 1");
+    TESSERA_CHECK_ALL(comm, options.smoother != Smoother::rbgs || fine.has_relax_colour(),
+                      "multigrid: smoother = rbgs needs an operator with relax_colour()");
     auto top = std::make_unique<Level<Dim>>();
     top->cells = fine.decomp().global_cells();
     top->ranks = comm.size();
     top->op = &fine;
+    top->nnz = fine.nonzeros();
     levels_.push_back(std::move(top));
     for (;;) {
         Level<Dim>& finer = *levels_.back();
@@ -95,9 +90,11 @@ Hierarchy<Dim>::Hierarchy(stencil::PoissonOperator<Dim>& fine, const Options& op
             const bool member = fc.rank() < next->ranks;
             next->comm = fc.split(member ? 0 : MPI_UNDEFINED, fc.rank());
             if (member) {
-                next->owned_op = std::make_unique<stencil::PoissonOperator<Dim>>(
-                    next->comm, next->cells, process_grid<Dim>(next->cells, next->ranks));
+                next->owned_op = finer.op->coarsened(next->comm, next->cells, process_grid<Dim>(next->cells, next->ranks));
                 next->op = next->owned_op.get();
+                TESSERA_CHECK(next->op->decomp().global_cells() == next->cells,
+                              "multigrid: coarsened() made an operator of other global sizes than it was asked for");
+                next->nnz = next->op->nonzeros();
                 const auto n = static_cast<std::size_t>(next->op->local_size());
                 next->b.assign(n, 0.0);
                 next->x.assign(n, 0.0);
@@ -111,8 +108,13 @@ Hierarchy<Dim>::Hierarchy(stencil::PoissonOperator<Dim>& fine, const Options& op
         finer.timer_prolong = level_timer(l - 1, "prolong");
         levels_.push_back(std::move(next));
     }
+    // Rank 0 holds every level: its counts make the complexities the same on every rank.
+    std::vector<gindex_t> nnz;
+    for (const auto& l : levels_) nnz.push_back(l->nnz);
+    mpi::bcast(comm, std::span<gindex_t>(nnz), 0);
+    for (std::size_t l = 0; l < nnz.size(); ++l) levels_[l]->nnz = nnz[l];
     auto& last = *levels_.back();
-    if (last.held()) coarse_ = std::make_unique<detail::CoarseSolver<Dim>>(last.cells);
+    if (last.held()) coarse_ = std::make_unique<detail::CoarseSolver<Dim>>(*last.op);
 }
 
 template <int Dim>

@@ -1,4 +1,4 @@
-// Weighted Jacobi, Chebyshev and red-black Gauss-Seidel smoothing over stencil::PoissonOperator.
+// Weighted Jacobi, Chebyshev and red-black Gauss-Seidel smoothing over a LevelOperator.
 #include "tessera/multigrid/smoothers.hpp"
 
 #include <cmath>
@@ -18,46 +18,47 @@ const char* smoother_name(Smoother s) noexcept {
 double jacobi_weight(int dim) noexcept { return 2.0 * dim / (2.0 * dim + 1.0); }
 
 template <int Dim>
-ChebyshevBounds chebyshev_bounds(const stencil::PoissonOperator<Dim>& op) {
-    // lambda_max(D^-1 A) = sum_d c_d (1 + cos(pi h_d)) / sum_d c_d with c_d = 1 / h_d^2.
-    double num = 0, den = 0;
-    for (int d = 0; d < Dim; ++d) {
-        const double h = op.spacing(d), c = 1.0 / (h * h);
-        num += c * (1.0 + std::cos(std::numbers::pi * h));
-        den += c;
-    }
-    const double upper = num / den;
+ChebyshevBounds chebyshev_bounds(const LevelOperator<Dim>& op) {
+    const double upper = op.diagonal_scaled_upper_bound();
     return {upper / (2.0 * Dim), upper};
 }
 
 namespace {
 
-template <int Dim>
-double diagonal_of(const stencil::PoissonOperator<Dim>& op) {
-    double d = 0;
-    op.diagonal(std::span<double>(&d, 1));
-    return d;
-}
+// The coefficient of a pointwise update at point i: s * D^-1 (Scaled) or D^-1 / s (Divided),
+// with D^-1 one number (a constant diagonal) or a vector; the same bits either way.
+struct Scaled {
+    double s, uniform;
+    const double* inv;
+    double operator()(index_t i) const { return s * (inv ? inv[i] : uniform); }
+};
+struct Divided {
+    double s, uniform;
+    const double* inv;
+    double operator()(index_t i) const { return (inv ? inv[i] : uniform) / s; }
+};
 
 // x = c b (a zero guess's first step) or x += c (b - ax).
-void scaled_step(double c, std::span<const double> b, std::span<const double> ax, std::span<double> x, bool zero) {
+template <class Coef>
+void scaled_step(Coef c, std::span<const double> b, std::span<const double> ax, std::span<double> x, bool zero) {
     const auto n = static_cast<index_t>(x.size());
     if (zero) {
 #pragma omp parallel for simd schedule(static)
-        for (index_t i = 0; i < n; ++i) x[i] = c * b[i];
+        for (index_t i = 0; i < n; ++i) x[i] = c(i) * b[i];
     } else {
 #pragma omp parallel for simd schedule(static)
-        for (index_t i = 0; i < n; ++i) x[i] += c * (b[i] - ax[i]);
+        for (index_t i = 0; i < n; ++i) x[i] += c(i) * (b[i] - ax[i]);
     }
 }
 
 // d = a d + c (b - ax); x += d.
-void chebyshev_step(double a, double c, std::span<const double> b, std::span<const double> ax,
-                    std::span<double> d, std::span<double> x) {
+template <class Coef>
+void chebyshev_step(double a, Coef c, std::span<const double> b, std::span<const double> ax, std::span<double> d,
+                    std::span<double> x) {
     const auto n = static_cast<index_t>(x.size());
 #pragma omp parallel for simd schedule(static)
     for (index_t i = 0; i < n; ++i) {
-        d[i] = a * d[i] + c * (b[i] - ax[i]);
+        d[i] = a * d[i] + c(i) * (b[i] - ax[i]);
         x[i] += d[i];
     }
 }
@@ -65,29 +66,48 @@ void chebyshev_step(double a, double c, std::span<const double> b, std::span<con
 // The first step, d = c (b - ax) and x += d, with d and x as they would be after
 // d = 0 d + c (b - ax) and x += d from d = 0 (and x = ax = 0 for a zero guess, `ax` then
 // empty): the same bits, without reading or clearing what is known to be zero.
-void chebyshev_first_step(double c, std::span<const double> b, std::span<const double> ax, std::span<double> d,
+template <class Coef>
+void chebyshev_first_step(Coef c, std::span<const double> b, std::span<const double> ax, std::span<double> d,
                           std::span<double> x) {
     const auto n = static_cast<index_t>(x.size());
     if (ax.empty()) {
 #pragma omp parallel for simd schedule(static)
         for (index_t i = 0; i < n; ++i) {
-            d[i] = 0.0 + c * (b[i] - 0.0);
+            d[i] = 0.0 + c(i) * (b[i] - 0.0);
             x[i] = 0.0 + d[i];
         }
         return;
     }
 #pragma omp parallel for simd schedule(static)
     for (index_t i = 0; i < n; ++i) {
-        d[i] = 0.0 + c * (b[i] - ax[i]);
+        d[i] = 0.0 + c(i) * (b[i] - ax[i]);
         x[i] += d[i];
     }
+}
+
+// The operator's inverse diagonal into `work`, once.
+template <int Dim>
+void set_inverse_diagonal(const LevelOperator<Dim>& op, SmootherWork& work) {
+    if (work.uniform_inverse_diagonal != 0 || !work.inverse_diagonal.empty()) return;
+    const auto n = static_cast<std::size_t>(op.local_size());
+    StreamedVector<double> inv(n);
+    op.diagonal(inv);
+    bool uniform = true;
+    for (std::size_t i = 0; i < n; ++i) {
+        uniform = uniform && inv[i] == inv[0];
+        inv[i] = 1.0 / inv[i];
+    }
+    if (uniform)
+        work.uniform_inverse_diagonal = inv[0];
+    else
+        work.inverse_diagonal = std::move(inv);
 }
 
 }  // namespace
 
 template <int Dim>
-void smooth(stencil::PoissonOperator<Dim>& op, Smoother kind, int sweeps, std::span<const double> b,
-            std::span<double> x, bool zero_guess, Pass pass, SmootherWork& work) {
+void smooth(LevelOperator<Dim>& op, Smoother kind, int sweeps, std::span<const double> b, std::span<double> x,
+            bool zero_guess, Pass pass, SmootherWork& work) {
     const auto n = static_cast<std::size_t>(op.local_size());
     work.ax.resize(n);  // the cycle's residual uses it too, whatever the smoother
     if (kind == Smoother::rbgs) {
@@ -95,17 +115,22 @@ void smooth(stencil::PoissonOperator<Dim>& op, Smoother kind, int sweeps, std::s
         const int first = pass == Pass::pre ? 0 : 1;
         for (int s = 0; s < sweeps; ++s) {
             op.relax_colour(b, x, first, zero_guess && s == 0);
-            op.relax_colour(b, x, 1 - first);
+            op.relax_colour(b, x, 1 - first, false);
         }
         return;
     }
-    const double dinv = 1.0 / diagonal_of(op);
+    set_inverse_diagonal(op, work);
+    const double uniform = work.uniform_inverse_diagonal;
+    const double* inv = work.inverse_diagonal.empty() ? nullptr : work.inverse_diagonal.data();
     if (kind == Smoother::jacobi) {
-        const double c = jacobi_weight(Dim) * dinv;
+        const Scaled c{jacobi_weight(Dim), uniform, inv};
         for (int s = 0; s < sweeps; ++s) {
             const bool zero = zero_guess && s == 0;
             if (!zero) op.apply(x, work.ax);
-            scaled_step(c, b, work.ax, x, zero);
+            if (inv)
+                scaled_step(c, b, work.ax, x, zero);
+            else  // one coefficient for all points, hoisted
+                scaled_step([k = c(0)](index_t) { return k; }, b, work.ax, x, zero);
         }
         return;
     }
@@ -117,23 +142,31 @@ void smooth(stencil::PoissonOperator<Dim>& op, Smoother kind, int sweeps, std::s
     const double sigma = theta / delta;
     double rho = 1.0 / sigma;
     for (int s = 0; s < sweeps; ++s) {
+        const auto ax = s == 0 && zero_guess ? std::span<const double>{} : std::span<const double>(work.ax);
+        if (!ax.empty()) op.apply(x, work.ax);
         if (s == 0) {
-            if (!zero_guess) op.apply(x, work.ax);
-            chebyshev_first_step(dinv / theta, b, zero_guess ? std::span<const double>{} : work.ax, work.d, x);
+            const Divided c{theta, uniform, inv};
+            if (inv)
+                chebyshev_first_step(c, b, ax, work.d, x);
+            else
+                chebyshev_first_step([k = c(0)](index_t) { return k; }, b, ax, work.d, x);
         } else {
-            op.apply(x, work.ax);
             const double rho_new = 1.0 / (2.0 * sigma - rho);
-            chebyshev_step(rho_new * rho, 2.0 * rho_new / delta * dinv, b, work.ax, work.d, x);
+            const Scaled c{2.0 * rho_new / delta, uniform, inv};
+            if (inv)
+                chebyshev_step(rho_new * rho, c, b, ax, work.d, x);
+            else
+                chebyshev_step(rho_new * rho, [k = c(0)](index_t) { return k; }, b, ax, work.d, x);
             rho = rho_new;
         }
     }
 }
 
-template ChebyshevBounds chebyshev_bounds<2>(const stencil::PoissonOperator<2>&);
-template ChebyshevBounds chebyshev_bounds<3>(const stencil::PoissonOperator<3>&);
-template void smooth<2>(stencil::PoissonOperator<2>&, Smoother, int, std::span<const double>, std::span<double>,
+template ChebyshevBounds chebyshev_bounds<2>(const LevelOperator<2>&);
+template ChebyshevBounds chebyshev_bounds<3>(const LevelOperator<3>&);
+template void smooth<2>(LevelOperator<2>&, Smoother, int, std::span<const double>, std::span<double>,
                         bool, Pass, SmootherWork&);
-template void smooth<3>(stencil::PoissonOperator<3>&, Smoother, int, std::span<const double>, std::span<double>,
+template void smooth<3>(LevelOperator<3>&, Smoother, int, std::span<const double>, std::span<double>,
                         bool, Pass, SmootherWork&);
 
 }  // namespace tessera::multigrid

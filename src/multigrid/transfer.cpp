@@ -194,7 +194,7 @@ Box<Dim> coarse_needed(const std::array<AxisTransfer, 3>& axes, const Box<Dim>& 
 }  // namespace
 
 template <int Dim>
-Transfer<Dim>::Transfer(const stencil::PoissonOperator<Dim>& fine, const stencil::PoissonOperator<Dim>* coarse,
+Transfer<Dim>::Transfer(const LevelOperator<Dim>& fine, const LevelOperator<Dim>* coarse,
                         const std::array<gindex_t, Dim>& coarse_cells)
     : comm_(fine.comm().duplicate()) {
     const auto& fc = fine.decomp().global_cells();

@@ -20,8 +20,11 @@ void residual(std::span<const double> b, std::span<const double> ax, std::span<d
 }  // namespace
 
 template <int Dim>
+Multigrid<Dim>::Multigrid(LevelOperator<Dim>& fine, const Options& options) : fine_(fine), h_(fine, options) {}
+
+template <int Dim>
 Multigrid<Dim>::Multigrid(stencil::PoissonOperator<Dim>& fine, const Options& options)
-    : fine_(fine), h_(fine, options) {}
+    : poisson_(std::make_unique<PoissonLevel<Dim>>(fine)), fine_(*poisson_), h_(fine_, options) {}
 
 // Level l on the ranks that hold it: smooth, restrict the residual, recurse, prolong, smooth.
 // The F-cycle follows its coarse F-cycle by a V-cycle from that result.

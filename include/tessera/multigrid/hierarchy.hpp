@@ -1,7 +1,9 @@
-// The multigrid level hierarchy over stencil::PoissonOperator: coarser rediscretized levels
-// on the same kind of decomposition, fewer ranks once a rank would hold too few unknowns
+// The multigrid level hierarchy over a LevelOperator (stencil::PoissonOperator through
+// PoissonLevel, or a user's own): coarser rediscretized levels on the same kind of
+// decomposition, fewer ranks once a rank would hold too few unknowns
 // (agglomeration onto a sub-communicator), down to a coarsest grid on one rank that is
-// solved exactly (Eigen's sparse LDL^T, factored once).
+// solved exactly (Eigen's sparse LDL^T of the level's matrix, assembled by probing the
+// operator and factored once).
 //
 // Every choice (level sizes, rank counts, process grids) depends on the global sizes, the
 // rank count and the options only, so every rank builds the same hierarchy without
@@ -16,9 +18,9 @@
 #include "tessera/core/memory.hpp"
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/types.hpp"
+#include "tessera/multigrid/level_operator.hpp"
 #include "tessera/multigrid/smoothers.hpp"
 #include "tessera/multigrid/transfer.hpp"
-#include "tessera/stencil/poisson.hpp"
 
 namespace tessera::multigrid {
 
@@ -49,8 +51,8 @@ template <int Dim>
 struct Level {
     std::array<gindex_t, Dim> cells{};  ///< global unknowns per axis
     int ranks = 0;                       ///< ranks holding the level (the first ones of the fine communicator)
-    stencil::PoissonOperator<Dim>* op = nullptr;
-    std::unique_ptr<stencil::PoissonOperator<Dim>> owned_op;  // every level but the finest
+    LevelOperator<Dim>* op = nullptr;
+    std::unique_ptr<LevelOperator<Dim>> owned_op;  // every level but the finest (fine.coarsened())
     mpi::Comm comm;                                           // the sub-communicator of a coarse level
     std::unique_ptr<Transfer<Dim>> to_coarser;                // held levels except the coarsest
     StreamedVector<double> b, x, r;                           // right-hand side, iterate, residual
@@ -61,18 +63,22 @@ struct Level {
     bool held() const noexcept { return op != nullptr; }
     /// Local: the level's unknowns.
     gindex_t unknowns() const noexcept;
-    /// Local: the nonzeros of the level's (2 Dim + 1)-point matrix.
-    gindex_t nonzeros() const noexcept;
+    /// Local: the nonzeros of the level's matrix (its operator's nonzeros(), broadcast to the
+    /// ranks that do not hold the level when the hierarchy was built).
+    gindex_t nonzeros() const noexcept { return nnz; }
+    gindex_t nnz = 0;
 };
 
 template <int Dim>
 class Hierarchy {
 public:
-    /// Collective over fine.comm(): builds the levels below `fine` (which must outlive this).
-    /// Throws CollectiveError (exit 2) on every rank, naming the parameter, when sweeps < 1,
-    /// coarsest is outside [1, kMaxCoarsest] or min_cells_per_rank < 1
-    /// ("multigrid: sweeps = -1 must be >= 1").
-    Hierarchy(stencil::PoissonOperator<Dim>& fine, const Options& options);
+    /// Collective over fine.comm(): builds the levels below `fine` (which must outlive this)
+    /// with fine.coarsened(). Throws CollectiveError (exit 2) on every rank, naming the
+    /// parameter, when sweeps < 1, coarsest is outside [1, kMaxCoarsest],
+    /// min_cells_per_rank < 1 ("multigrid: sweeps = -1 must be >= 1") or the smoother is
+    /// rbgs for an operator without relax_colour(); tessera::Error on the coarsest level's
+    /// rank when its matrix does not factor (not positive definite).
+    Hierarchy(LevelOperator<Dim>& fine, const Options& options);
     ~Hierarchy();
     Hierarchy(const Hierarchy&) = delete;
     Hierarchy& operator=(const Hierarchy&) = delete;

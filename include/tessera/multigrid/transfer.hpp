@@ -23,7 +23,7 @@
 #include "tessera/core/box.hpp"
 #include "tessera/core/mpi.hpp"
 #include "tessera/core/types.hpp"
-#include "tessera/stencil/poisson.hpp"
+#include "tessera/multigrid/level_operator.hpp"
 
 namespace tessera::multigrid {
 
@@ -97,7 +97,7 @@ public:
     /// Collective over fine.comm(). `coarse` is the coarse operator on ranks that hold part of
     /// the coarse level and nullptr elsewhere; `coarse_cells` its global unknowns per axis (the
     /// same on every rank). Both operators must outlive this object.
-    Transfer(const stencil::PoissonOperator<Dim>& fine, const stencil::PoissonOperator<Dim>* coarse,
+    Transfer(const LevelOperator<Dim>& fine, const LevelOperator<Dim>* coarse,
              const std::array<gindex_t, Dim>& coarse_cells);
     Transfer(const Transfer&) = delete;
     Transfer& operator=(const Transfer&) = delete;

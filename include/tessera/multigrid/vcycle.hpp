@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -45,6 +46,8 @@ class Multigrid {
 public:
     /// Collective over fine.comm(): builds the hierarchy (throws as Hierarchy does). `fine`
     /// must outlive this object; vectors are its local parts.
+    Multigrid(LevelOperator<Dim>& fine, const Options& options = {});
+    /// Collective over fine.comm(): the same for the Poisson operator (through PoissonLevel).
     Multigrid(stencil::PoissonOperator<Dim>& fine, const Options& options = {});
 
     /// Collective over fine.comm(): z = B r, one cycle (options().cycle) from z = 0. With the
@@ -64,7 +67,8 @@ public:
 private:
     void run(int l, std::span<const double> b, std::span<double> x, bool zero_guess, bool f_cycle);
 
-    stencil::PoissonOperator<Dim>& fine_;
+    std::unique_ptr<PoissonLevel<Dim>> poisson_;  // the adapter, when built from a PoissonOperator
+    LevelOperator<Dim>& fine_;
     Hierarchy<Dim> h_;
     StreamedVector<double> r_;  // the solver's residual
 };

@@ -1,10 +1,11 @@
 // Region timers and their reduction over ranks.
 #include "tessera/core/timer.hpp"
 
+#include "tessera/core/trace.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <sstream>
 #include <unordered_map>
@@ -25,6 +26,7 @@ struct Entry {
     int depth = 0;
     double seconds = 0.0;
     long long calls = 0;
+    std::int32_t trace_id = -1;  // the label's id in the trace, interned on first traced use
 };
 
 // Only the thread outside parallel regions records, so no locking is needed.
@@ -39,10 +41,7 @@ Registry& registry() {
     return r;
 }
 
-double now() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
+double now() { return trace::clock(); }
 
 }  // namespace
 
@@ -51,27 +50,36 @@ ScopedTimer::ScopedTimer(std::string_view label) {
     auto& reg = registry();
     auto it = reg.index.find(label);
     if (it == reg.index.end()) {
-        reg.entries.push_back(Entry{std::string(label), reg.open, 0.0, 0});
+        reg.entries.push_back(Entry{std::string(label), reg.open, 0.0, 0, -1});
         it = reg.index.emplace(std::string(label), static_cast<int>(reg.entries.size() - 1)).first;
     }
     slot_ = it->second;
     ++reg.open;
     start_ = now();
+    if (trace::enabled()) {
+        auto& e = reg.entries[static_cast<std::size_t>(slot_)];
+        if (e.trace_id < 0) e.trace_id = trace::intern(e.label);
+        trace_id_ = e.trace_id;
+        trace::record(trace_id_, false, start_);
+    }
 }
 
 ScopedTimer::~ScopedTimer() {
     if (slot_ < 0) return;
     auto& reg = registry();
     auto& e = reg.entries[static_cast<std::size_t>(slot_)];
-    e.seconds += now() - start_;
+    const double end = now();
+    e.seconds += end - start_;
     ++e.calls;
     --reg.open;
+    if (trace_id_ >= 0) trace::record(trace_id_, true, end);
 }
 
 void reset_timers() {
     auto& reg = registry();
     reg.entries.clear();
     reg.index.clear();
+    trace::clear();  // the trace keeps matching the timers (e.g. both start after a warm-up)
 }
 
 std::vector<TimerStats> timer_report(const mpi::Comm& comm) {

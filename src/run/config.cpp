@@ -1,13 +1,18 @@
 // App options: CLI11 plus a toml++-backed reader for --config, agreed over ranks.
 #include "tessera/run/config.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
 #include <toml++/toml.h>
 
 #include "tessera/core/log.hpp"
+#include "tessera/core/trace.hpp"
 #include "tessera/run/progress.hpp"
 #include "tessera/core/version.hpp"
 
@@ -115,6 +120,9 @@ AppOptions::AppOptions(std::string app, std::string description)
     c.add_flag(option_flag("verbose"), common_.verbose, "Print extra detail");
     c.add_flag(option_flag("benchmark"), common_.benchmark, "Benchmark mode: measure and report rates");
     c.add_flag(option_flag("progress"), common_.progress, "Print progress even when output is not a terminal");
+    c.add_option(option_flag("trace"), common_.trace,
+                 "Record timed regions per rank and thread; write DIR/trace.json (Chrome trace events: "
+                 "open in ui.perfetto.dev or speedscope)");
 }
 
 AppOptions::~AppOptions() = default;
@@ -153,6 +161,12 @@ void AppOptions::parse(const mpi::Comm& comm, int argc, char** argv) {
     set_progress_mode(common_.quiet ? ProgressMode::never
                       : common_.progress ? ProgressMode::always
                                          : ProgressMode::automatic);
+    if (!common_.trace.empty()) {
+        const OptionNames names{{"trace folder ", option_flag("trace") + ": "},
+                                {"overwrite not allowed", "pass " + option_flag("overwrite") + " to replace it"}};
+        translating_errors(names, [&] { check_trace_dir(comm, common_.trace, common_.overwrite); });
+        trace::enable(comm);
+    }
 }
 
 void AppOptions::record(const std::string& key, nlohmann::json value) { recorded_[key] = std::move(value); }
@@ -216,6 +230,32 @@ void prepare_output_dir(const mpi::Comm& comm, const std::filesystem::path& dir,
         }
         fs::create_directories(dir, ec);
         if (ec) throw std::runtime_error("output folder " + dir.string() + ": cannot create: " + ec.message());
+    });
+}
+
+void check_trace_dir(const mpi::Comm& comm, const std::filesystem::path& dir, bool overwrite) {
+    namespace fs = std::filesystem;
+    collective_call(comm, [&] {
+        if (comm.rank() != 0) return;
+        const std::string where = "trace folder " + dir.string();
+        std::error_code ec;
+        const fs::path file = dir / "trace.json";
+        if (fs::exists(dir, ec)) {
+            if (!fs::is_directory(dir, ec)) throw std::runtime_error(where + ": exists and is not a directory");
+            if (fs::exists(file, ec) && !overwrite)
+                throw std::runtime_error(where + ": trace.json exists (overwrite not allowed)");
+        }
+        // The nearest folder that exists: every component below it gets created at the end.
+        fs::path existing = fs::absolute(dir, ec);
+        while (!fs::exists(existing, ec) && existing.has_relative_path()) existing = existing.parent_path();
+        if (!fs::is_directory(existing, ec))
+            throw std::runtime_error(where + ": " + existing.string() + " exists and is not a directory");
+        // Permission bits do not tell (root, read-only mounts): try, and leave nothing behind.
+        std::string probe = (existing / ".tessera-trace-probe-XXXXXX").string();
+        const int fd = ::mkstemp(probe.data());
+        if (fd < 0) throw std::runtime_error(where + ": cannot write in " + existing.string() + ": " + std::strerror(errno));
+        ::close(fd);
+        ::unlink(probe.c_str());
     });
 }
 

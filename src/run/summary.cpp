@@ -2,6 +2,8 @@
 #include "tessera/run/summary.hpp"
 
 #include "tessera/core/timer.hpp"
+#include "tessera/core/trace.hpp"
+#include "tessera/io/trace_writer.hpp"
 #include "tessera/core/version.hpp"
 #include "tessera/io/atomic_file.hpp"
 #include "tessera/linalg/blas_info.hpp"
@@ -23,6 +25,14 @@ nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options) {
     j["threads"] = runtime.threads();
     j["config"] = options.resolved();
     j["timers"] = timers_to_json(timer_report(runtime.world()));
+    // The trace holds the same regions as the timers above: write it now, beside them.
+    if (const auto& dir = options.common().trace; !dir.empty() && trace::enabled()) {
+        const auto& comm = runtime.world();
+        collective_call(comm, [&] { if (comm.rank() == 0) std::filesystem::create_directories(dir); }, 1);
+        io::write_chrome_trace(comm, dir / "trace.json");
+        j["trace"] = {{"path", (dir / "trace.json").string()}, {"format", "chrome-trace-event-json"},
+                      {"dropped_events", mpi::allreduce(comm, trace::dropped(), MPI_SUM)}};
+    }
     const auto blas = linalg::blas_info();
     j["blas"] = {{"library", blas.library}, {"kernel", blas.kernel}, {"generic", blas.generic}};
     j["wall_seconds"] = runtime.elapsed();

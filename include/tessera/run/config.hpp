@@ -26,6 +26,7 @@ struct CommonOptions {
     bool benchmark = false;        ///< --benchmark: performance mode
     bool progress = false;         ///< --progress: print progress even when not on a terminal
     std::string config_file;       ///< --config FILE.toml
+    std::filesystem::path trace;   ///< --trace DIR: record region events, write DIR/trace.json
 };
 
 /// An app's options. Add app-specific options to cli() (their long names are also the TOML
@@ -44,6 +45,10 @@ public:
     /// --config. --help / --version print on rank 0 and throw ExitRequest{0}. An unknown key,
     /// a value of the wrong type or out of range, or an unreadable file throws CollectiveError
     /// (exit 2) naming the option or key, on every rank. Sets the log level and progress mode.
+    /// With --trace DIR: checks that DIR can be made (nothing is created yet; a file where a
+    /// folder is needed, an unwritable folder, or an existing DIR/trace.json without
+    /// --overwrite throw CollectiveError "--trace: ...") and enables tracing (trace.hpp);
+    /// make_summary() writes DIR/trace.json.
     void parse(const mpi::Comm& comm, int argc, char** argv);
 
     /// Local: records the effective value of option `key` when the app derives it after
@@ -96,5 +101,11 @@ decltype(auto) translating_errors(const OptionNames& names, F&& body) {
 /// ("output folder DIR: ...").
 /// Call after every input check has passed, so bad input leaves nothing behind.
 void prepare_output_dir(const mpi::Comm& comm, const std::filesystem::path& dir, bool overwrite);
+
+/// Collective over `comm`: throws CollectiveError (exit 2) "trace folder DIR: ..." unless rank 0
+/// could create `dir` and write `dir`/trace.json: a path component that exists and is not a
+/// folder, a folder it cannot write in, or an existing trace.json unless `overwrite`. Creates
+/// nothing (a probe file in the nearest existing folder is removed at once).
+void check_trace_dir(const mpi::Comm& comm, const std::filesystem::path& dir, bool overwrite);
 
 }  // namespace tessera::run

@@ -16,6 +16,9 @@ nlohmann::json timers_to_json(const std::vector<TimerStats>& stats);
 
 /// Collective over runtime.world(): the common fields (app, version, ranks, threads, config,
 /// wall_seconds, timers as min/avg/max over ranks, the BLAS and its kernel). The app adds "rate" and "check".
+/// With --trace DIR it also writes DIR/trace.json (io::write_chrome_trace) and lists it under
+/// "trace" ({"path", "format", "dropped_events"}); a failure to write it throws CollectiveError
+/// (exit 1).
 nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options);
 
 /// Collective over `comm`: rank 0 writes `json` to `path` atomically (temporary file, then

@@ -1,0 +1,84 @@
+// Region tracing: when enabled, every ScopedTimer begin and end is recorded as an event in a
+// preallocated per-thread buffer, and gather() brings the events of all ranks to one rank
+// with their clocks aligned to rank 0's. The file formats live in io (trace_writer.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tessera/core/mpi.hpp"
+
+namespace tessera::trace {
+
+/// The clock of the region timers and of trace events: seconds of std::chrono::steady_clock.
+double clock() noexcept;
+
+/// One recorded event: region `region` (an id from intern()) begins or ends at `time`.
+struct Event {
+    double time = 0.0;        ///< seconds on this rank's clock()
+    std::int32_t region = 0;  ///< index into the label table
+    std::int32_t end = 0;     ///< 0: begin, 1: end
+};
+
+namespace detail {
+extern bool enabled_flag;  // read on every ScopedTimer: one predictable branch when off
+}
+
+/// Local: whether events are being recorded.
+inline bool enabled() noexcept { return detail::enabled_flag; }
+
+/// Default capacity of one thread's buffer, in events (24 bytes each).
+inline constexpr std::size_t default_capacity = std::size_t{1} << 20;
+
+/// Collective over `comm`: starts recording (again), forgetting earlier events. Allocates one
+/// buffer of `capacity` events per OpenMP thread (omp_get_max_threads()) and estimates each
+/// rank's clock offset against rank 0 (a barrier-bracketed ping-pong). Must not be called
+/// inside a parallel region or while a ScopedTimer is running. Throws CollectiveError (exit 2)
+/// if `capacity` < 2.
+void enable(const mpi::Comm& comm, std::size_t capacity = default_capacity);
+/// Local: stops recording and frees the buffers.
+void disable() noexcept;
+/// Local: forgets the recorded events and the drop count (buffers and labels stay).
+void clear() noexcept;
+
+/// Local: the id of `label` in this rank's label table (added when new). Not thread-safe:
+/// call it from the thread outside parallel regions, as ScopedTimer does.
+std::int32_t intern(std::string_view label);
+/// Local: records the begin or end of region `region` at `time` into the calling thread's
+/// buffer (omp_get_thread_num()). Never allocates: a full buffer counts the event as dropped.
+/// A begin is kept only if its end will fit too, and the end of a dropped begin is dropped
+/// with it, so a buffer always holds properly nested pairs (plus the regions still open).
+void record(std::int32_t region, bool end, double time) noexcept;
+/// Local: events dropped on this rank so far (all threads).
+long long dropped() noexcept;
+/// Local: the events recorded by thread `thread` of this rank (empty when out of range).
+std::vector<Event> events(int thread);
+/// Local: this rank's label table (index = region id).
+const std::vector<std::string>& labels();
+
+/// One rank's trace, with times shifted onto rank 0's clock and counted from `origin`.
+struct RankTrace {
+    int rank = 0;
+    std::vector<std::string> labels;
+    std::vector<std::vector<Event>> threads;  ///< per OpenMP thread; times in seconds
+    long long dropped = 0;
+    double offset = 0.0;  ///< this rank's clock minus rank 0's, estimated at the gather
+};
+
+/// Collective over `comm` (the communicator given to enable()): estimates the clock offsets
+/// again and gathers every rank's events on rank 0, which gets one RankTrace per rank (others
+/// get an empty vector). Times are
+/// mapped to rank 0's clock with the offset interpolated linearly between the estimates made
+/// at enable() and now, then counted from rank 0's enable() time. Regions still open are
+/// left out of the pairs (their begin events stay; a writer skips unmatched begins). When
+/// tracing is off every rank contributes nothing.
+std::vector<RankTrace> gather(const mpi::Comm& comm);
+
+/// Collective over `comm`: rank 0 gets, for each rank r, {r's clock() at the exchange, r's
+/// clock minus rank 0's}; others get an empty vector. The sample with the shortest round
+/// trip of several wins.
+std::vector<std::pair<double, double>> estimate_offsets(const mpi::Comm& comm);
+
+}  // namespace tessera::trace

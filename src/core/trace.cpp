@@ -1,0 +1,249 @@
+// Region trace buffers (per OpenMP thread, preallocated), clock-offset estimates and the
+// gather of all ranks' events onto rank 0.
+#include "tessera/core/trace.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <unordered_map>
+
+#include "tessera/core/error.hpp"
+
+namespace tessera::trace {
+
+namespace detail {
+bool enabled_flag = false;
+}
+
+namespace {
+
+// One thread's events. Aligned apart so that threads recording at once share no cache line.
+struct alignas(64) Buffer {
+    std::unique_ptr<Event[]> events;
+    std::size_t size = 0;
+    std::size_t open = 0;      // recorded begins whose end has not come yet
+    std::size_t skipping = 0;  // dropped begins whose end has not come yet
+    long long dropped = 0;
+};
+
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+struct State {
+    std::vector<Buffer> buffers;
+    std::size_t capacity = 0;
+    long long dropped_elsewhere = 0;  // events from threads beyond the buffers
+    std::vector<std::string> labels;
+    std::unordered_map<std::string, std::int32_t, StringHash, std::equal_to<>> index;
+    std::vector<std::pair<double, double>> offsets_at_enable;  // rank 0 only
+    double origin = 0.0;                                       // rank 0's clock at enable
+};
+
+State& state() {
+    static State s;
+    return s;
+}
+
+// Serialised form of one rank's trace: header, labels, then each thread's events.
+struct Header {
+    std::uint64_t threads = 0, label_bytes = 0;
+    long long dropped = 0;
+};
+
+template <class T>
+void append(std::string& out, const T& value) {
+    out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+template <class T>
+T take(const std::string& in, std::size_t& pos) {
+    T value;
+    std::memcpy(&value, in.data() + pos, sizeof value);
+    pos += sizeof value;
+    return value;
+}
+
+}  // namespace
+
+double clock() noexcept {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::vector<std::pair<double, double>> estimate_offsets(const mpi::Comm& comm) {
+    constexpr int rounds = 8;
+    constexpr int tag = 31415;
+    std::vector<std::pair<double, double>> out;
+    comm.barrier();
+    if (comm.rank() == 0) {
+        out.assign(static_cast<std::size_t>(comm.size()), {clock(), 0.0});
+        for (int r = 1; r < comm.size(); ++r) {
+            double best_rtt = std::numeric_limits<double>::infinity();
+            for (int k = 0; k < rounds; ++k) {
+                const double t0 = clock();
+                TESSERA_MPI_CALL(MPI_Send(&t0, 1, MPI_DOUBLE, r, tag, comm.get()));
+                double tr = 0.0;
+                TESSERA_MPI_CALL(MPI_Recv(&tr, 1, MPI_DOUBLE, r, tag, comm.get(), MPI_STATUS_IGNORE));
+                const double t1 = clock();
+                // The remote read happened somewhere in [t0, t1]: the midpoint errs by at most
+                // half the round trip, so the shortest round trip gives the best estimate.
+                if (t1 - t0 < best_rtt) {
+                    best_rtt = t1 - t0;
+                    out[static_cast<std::size_t>(r)] = {tr, tr - 0.5 * (t0 + t1)};
+                }
+            }
+        }
+    } else {
+        for (int k = 0; k < rounds; ++k) {
+            double t0 = 0.0;
+            TESSERA_MPI_CALL(MPI_Recv(&t0, 1, MPI_DOUBLE, 0, tag, comm.get(), MPI_STATUS_IGNORE));
+            const double tr = clock();
+            TESSERA_MPI_CALL(MPI_Send(&tr, 1, MPI_DOUBLE, 0, tag, comm.get()));
+        }
+    }
+    comm.barrier();
+    return out;
+}
+
+void enable(const mpi::Comm& comm, std::size_t capacity) {
+    TESSERA_CHECK_ALL(comm, capacity >= 2, "trace::enable: capacity must be at least 2 events, got " << capacity);
+    auto& s = state();
+    detail::enabled_flag = false;
+    s.buffers = std::vector<Buffer>(static_cast<std::size_t>(std::max(1, omp_get_max_threads())));
+    for (auto& b : s.buffers) b.events = std::make_unique<Event[]>(capacity);
+    s.capacity = capacity;
+    s.dropped_elsewhere = 0;
+    s.offsets_at_enable = estimate_offsets(comm);
+    s.origin = mpi::bcast(comm, clock(), 0);
+    detail::enabled_flag = true;
+}
+
+void disable() noexcept {
+    auto& s = state();
+    detail::enabled_flag = false;
+    s.buffers.clear();
+    s.capacity = 0;
+}
+
+void clear() noexcept {
+    auto& s = state();
+    for (auto& b : s.buffers) b.size = b.open = b.skipping = 0, b.dropped = 0;
+    s.dropped_elsewhere = 0;
+}
+
+std::int32_t intern(std::string_view label) {
+    auto& s = state();
+    auto it = s.index.find(label);
+    if (it != s.index.end()) return it->second;
+    const auto id = static_cast<std::int32_t>(s.labels.size());
+    s.labels.emplace_back(label);
+    s.index.emplace(std::string(label), id);
+    return id;
+}
+
+void record(std::int32_t region, bool end, double time) noexcept {
+    auto& s = state();
+    const auto tid = static_cast<std::size_t>(omp_get_thread_num());
+    if (tid >= s.buffers.size()) {
+#pragma omp atomic
+        ++s.dropped_elsewhere;
+        return;
+    }
+    auto& b = s.buffers[tid];
+    if (!end) {
+        // Keep room for the ends of every open region, this one's included.
+        if (b.skipping > 0 || b.size + b.open + 2 > s.capacity) {
+            ++b.skipping;
+            ++b.dropped;
+            return;
+        }
+        ++b.open;
+    } else {
+        if (b.skipping > 0) {
+            --b.skipping;
+            ++b.dropped;
+            return;
+        }
+        if (b.open == 0) {  // an end without a recorded begin (tracing enabled inside a region)
+            ++b.dropped;
+            return;
+        }
+        --b.open;
+    }
+    b.events[b.size++] = Event{time, region, end ? 1 : 0};
+}
+
+long long dropped() noexcept {
+    const auto& s = state();
+    long long n = s.dropped_elsewhere;
+    for (const auto& b : s.buffers) n += b.dropped;
+    return n;
+}
+
+std::vector<Event> events(int thread) {
+    const auto& s = state();
+    if (thread < 0 || static_cast<std::size_t>(thread) >= s.buffers.size()) return {};
+    const auto& b = s.buffers[static_cast<std::size_t>(thread)];
+    return std::vector<Event>(b.events.get(), b.events.get() + b.size);
+}
+
+const std::vector<std::string>& labels() { return state().labels; }
+
+std::vector<RankTrace> gather(const mpi::Comm& comm) {
+    const auto& s = state();
+    const bool on = mpi::allreduce(comm, enabled() ? 1 : 0, MPI_MIN) == 1;
+    if (!on) return {};
+    const auto offsets_now = estimate_offsets(comm);
+
+    std::string labels_text;
+    for (const auto& l : s.labels) labels_text += l + '\n';
+    std::string mine;
+    append(mine, Header{s.buffers.size(), labels_text.size(), dropped()});
+    mine += labels_text;
+    for (const auto& b : s.buffers) {
+        append(mine, static_cast<std::uint64_t>(b.size));
+        mine.append(reinterpret_cast<const char*>(b.events.get()), b.size * sizeof(Event));
+    }
+    const auto all = mpi::gather(comm, mine, 0);
+    std::vector<RankTrace> out;
+    if (comm.rank() != 0) return out;
+
+    const bool have_both = s.offsets_at_enable.size() == offsets_now.size();
+    for (int r = 0; r < comm.size(); ++r) {
+        const auto& in = all[static_cast<std::size_t>(r)];
+        const auto ur = static_cast<std::size_t>(r);
+        RankTrace t;
+        t.rank = r;
+        std::size_t pos = 0;
+        const auto h = take<Header>(in, pos);
+        t.dropped = h.dropped;
+        const std::string text = in.substr(pos, h.label_bytes);
+        pos += h.label_bytes;
+        for (std::size_t a = 0, b; a < text.size(); a = b + 1) {
+            b = text.find('\n', a);
+            t.labels.push_back(text.substr(a, b - a));
+        }
+        // Offset as a straight line through the two estimates (clocks drift slowly).
+        const auto [x1, y1] = have_both ? s.offsets_at_enable[ur] : offsets_now[ur];
+        const auto [x2, y2] = offsets_now[ur];
+        const double slope = x2 > x1 ? (y2 - y1) / (x2 - x1) : 0.0;
+        t.offset = y2;
+        t.threads.resize(h.threads);
+        for (auto& thread : t.threads) {
+            const auto n = take<std::uint64_t>(in, pos);
+            thread.resize(n);
+            std::memcpy(thread.data(), in.data() + pos, n * sizeof(Event));
+            pos += n * sizeof(Event);
+            for (auto& e : thread) e.time = e.time - (y1 + slope * (e.time - x1)) - s.origin;
+        }
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+}  // namespace tessera::trace

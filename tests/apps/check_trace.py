@@ -1,0 +1,55 @@
+"""Checks a --trace run: summary.json lists trace.json; the trace is Chrome trace-event JSON with
+one track (pid) per rank named "rank N"; on each (pid, tid) track the complete events nest
+properly; and each rank's per-label total duration agrees with summary.json's timers (within
+the min..max over ranks, and their mean with "avg") to 1%."""
+import collections
+import json
+import sys
+
+summary = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "out/heat/summary.json"))
+info = summary["trace"]
+assert info["format"] == "chrome-trace-event-json", info
+assert info["dropped_events"] == 0, info
+trace = json.load(open(info["path"]))
+events = trace["traceEvents"]
+ranks = summary["ranks"]
+
+names = {e["pid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
+assert names == {r: f"rank {r}" for r in range(ranks)}, names
+complete = [e for e in events if e["ph"] == "X"]
+assert {e["pid"] for e in complete} == set(range(ranks)), "one track per rank"
+assert all(e["ph"] in ("X", "M") for e in events), "only complete and metadata events"
+
+eps = 0.002  # microseconds: ts and dur are rounded to the nanosecond
+tracks = collections.defaultdict(list)
+for e in complete:
+    assert e["dur"] >= 0, e
+    tracks[(e["pid"], e["tid"])].append(e)
+for key, evs in tracks.items():
+    # Parents first: earlier start, and the longer one when two start together.
+    evs.sort(key=lambda e: (e["ts"], -e["dur"]))
+    stack = []
+    for e in evs:
+        while stack and e["ts"] >= stack[-1]["ts"] + stack[-1]["dur"] - eps:
+            stack.pop()
+        if stack:
+            p = stack[-1]
+            assert e["ts"] + e["dur"] <= p["ts"] + p["dur"] + eps, f"track {key}: {e} overlaps {p}"
+        stack.append(e)
+
+totals = collections.defaultdict(lambda: [0.0] * ranks)
+counts = collections.defaultdict(lambda: [0] * ranks)
+for e in complete:
+    totals[e["name"]][e["pid"]] += e["dur"] * 1e-6
+    counts[e["name"]][e["pid"]] += 1
+timers = summary["timers"]
+assert set(totals) == set(timers), (sorted(totals), sorted(timers))
+for label, t in timers.items():
+    tol = 0.01 * t["max"] + 1e-6
+    per_rank = totals[label]
+    for r, s in enumerate(per_rank):
+        assert t["min"] - tol <= s <= t["max"] + tol, f"{label} rank {r}: trace {s} s, timers {t}"
+    mean = sum(per_rank) / ranks
+    assert abs(mean - t["avg"]) <= 0.01 * t["avg"] + 1e-6, f"{label}: trace mean {mean} s, avg {t['avg']}"
+    assert max(counts[label]) == t["calls"], f"{label}: {counts[label]} events, {t['calls']} calls"
+print(f"trace ok: {len(complete)} regions on {len(tracks)} tracks, {len(timers)} labels")

@@ -1,0 +1,29 @@
+# --trace DIR (run layer, every app): tessera-heat writes a Chrome trace whose tracks, nesting
+# and per-label durations agree with summary.json; bad --trace paths exit 2 writing nothing.
+set(heat $<TARGET_FILE:tessera-heat>)
+foreach(np 1 2 4)
+  foreach(threads 1 2)
+    tessera_add_app_test(NAME apps.trace.heat_np${np}_t${threads} NP ${np} THREADS ${threads} LABELS heat trace
+      FILES out/heat/summary.json traces/trace.json
+      CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_trace.py
+      COMMAND ${heat} --cells 64 48 --steps 40 --trace traces)
+  endforeach()
+endforeach()
+tessera_add_app_test(NAME apps.trace.help NP 1 LABELS trace STDOUT "--trace" NO_OUTPUT out COMMAND ${heat} --help)
+tessera_add_app_test(NAME apps.trace.bad_file_for_folder NP 2 EXIT 2 LABELS heat trace
+  SETUP_FILES afile NO_OUTPUT out
+  STDERR_COUNT "^tessera-heat: error: --trace: afile: exists and is not a directory=1"
+  COMMAND ${heat} --cells 16 16 --steps 2 --trace afile)
+tessera_add_app_test(NAME apps.trace.bad_file_in_path NP 2 EXIT 2 LABELS heat trace
+  SETUP_FILES afile NO_OUTPUT out
+  STDERR_COUNT "^tessera-heat: error: --trace: afile/sub: .*afile exists and is not a directory=1"
+  COMMAND ${heat} --cells 16 16 --steps 2 --trace afile/sub)
+# /proc takes no new files, even from root (permission bits would not stop root).
+tessera_add_app_test(NAME apps.trace.bad_unwritable NP 2 EXIT 2 LABELS heat trace
+  NO_OUTPUT out
+  STDERR_COUNT "^tessera-heat: error: --trace: /proc/tessera-trace/x: cannot write in /proc=1"
+  COMMAND ${heat} --cells 16 16 --steps 2 --trace /proc/tessera-trace/x)
+tessera_add_app_test(NAME apps.trace.bad_existing_trace NP 2 EXIT 2 LABELS heat trace
+  SETUP_FILES traces/trace.json NO_OUTPUT out
+  STDERR_COUNT "^tessera-heat: error: --trace: traces: trace.json exists \\(pass --overwrite to replace it\\)=1"
+  COMMAND ${heat} --cells 16 16 --steps 2 --trace traces)

@@ -1,0 +1,118 @@
+// Region trace: ScopedTimer events, a full buffer counting drops (never allocating), nesting
+// kept through drops, the gather onto rank 0 and the Chrome JSON writer.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include <tessera/core/error.hpp>
+#include <tessera/core/timer.hpp>
+#include <tessera/core/trace.hpp>
+#include <tessera/io/trace_writer.hpp>
+
+#include "support/mpi_test.hpp"
+
+using namespace tessera;
+using tessera::testing::world;
+
+TEST(Trace, OffRecordsNothing) {
+    trace::disable();
+    { ScopedTimer t("off"); }
+    EXPECT_FALSE(trace::enabled());
+    EXPECT_TRUE(trace::events(0).empty());
+    EXPECT_TRUE(trace::gather(world()).empty());
+}
+
+TEST(Trace, TimersRecordBeginAndEnd) {
+    trace::enable(world(), 64);
+    {
+        ScopedTimer outer("outer");
+        ScopedTimer inner("inner");
+    }
+    const auto ev = trace::events(0);
+    ASSERT_EQ(ev.size(), 4u);
+    const auto& labels = trace::labels();
+    EXPECT_EQ(labels[static_cast<std::size_t>(ev[0].region)], "outer");
+    EXPECT_EQ(labels[static_cast<std::size_t>(ev[1].region)], "inner");
+    EXPECT_EQ(ev[0].end, 0);
+    EXPECT_EQ(ev[1].end, 0);
+    EXPECT_EQ(ev[2].end, 1);
+    EXPECT_EQ(ev[2].region, ev[1].region);
+    EXPECT_EQ(ev[3].region, ev[0].region);
+    for (std::size_t i = 1; i < ev.size(); ++i) EXPECT_LE(ev[i - 1].time, ev[i].time);
+    EXPECT_EQ(trace::dropped(), 0);
+    trace::disable();
+}
+
+TEST(Trace, FullBufferCountsDropsAndKeepsPairs) {
+    // 10 events fit: 5 pairs. 8 more regions (16 events) are dropped, begins with their ends.
+    trace::enable(world(), 10);
+    for (int i = 0; i < 13; ++i) ScopedTimer t("loop");
+    EXPECT_EQ(trace::events(0).size(), 10u);
+    EXPECT_EQ(trace::dropped(), 16);
+    trace::clear();
+    // Nested: the outer begin is kept only with room for its end; inner ones beyond the room
+    // are dropped with their ends, and the outer end still fits.
+    {
+        ScopedTimer a("a");
+        for (int i = 0; i < 10; ++i) ScopedTimer b("b");
+    }
+    const auto ev = trace::events(0);
+    ASSERT_EQ(ev.size(), 10u);
+    EXPECT_EQ(ev.front().end, 0);
+    EXPECT_EQ(ev.back().end, 1);
+    EXPECT_EQ(ev.front().region, ev.back().region);
+    int depth = 0;
+    for (const auto& e : ev) {
+        depth += e.end ? -1 : 1;
+        EXPECT_GE(depth, 0);
+    }
+    EXPECT_EQ(depth, 0);
+    EXPECT_EQ(trace::dropped(), 2 * (10 - 4));
+    trace::disable();
+}
+
+TEST(Trace, CapacityBelowOnePairIsRefused) {
+    EXPECT_THROW(trace::enable(world(), 1), CollectiveError);
+}
+
+TEST(Trace, GatherAndChromeJson) {
+    const auto& w = world();
+    trace::enable(w, 1024);
+    for (int i = 0; i <= w.rank(); ++i) {
+        ScopedTimer t("work");
+        ScopedTimer u("rank." + std::to_string(w.rank()));
+    }
+    const auto traces = trace::gather(w);
+    if (w.rank() == 0) {
+        ASSERT_EQ(traces.size(), static_cast<std::size_t>(w.size()));
+        for (int r = 0; r < w.size(); ++r) {
+            EXPECT_EQ(traces[static_cast<std::size_t>(r)].rank, r);
+            EXPECT_EQ(traces[static_cast<std::size_t>(r)].threads[0].size(), 4u * static_cast<std::size_t>(r + 1));
+            for (const auto& e : traces[static_cast<std::size_t>(r)].threads[0]) EXPECT_GE(e.time, -1e-3);
+        }
+        const auto j = nlohmann::json::parse(io::chrome_trace_json(traces));
+        int complete = 0, names = 0;
+        for (const auto& e : j["traceEvents"]) {
+            if (e["ph"] == "X") ++complete;
+            if (e["ph"] == "M" && e["name"] == "process_name")
+                EXPECT_EQ(e["args"]["name"], "rank " + std::to_string(e["pid"].get<int>()));
+            if (e["ph"] == "M" && e["name"] == "process_name") ++names;
+        }
+        EXPECT_EQ(names, w.size());
+        EXPECT_EQ(complete, w.size() * (w.size() + 1));
+    } else {
+        EXPECT_TRUE(traces.empty());
+    }
+    // An unwritable path is a CollectiveError naming it, on every rank.
+    const std::filesystem::path bad = "no-such-folder-for-trace/sub/trace.json";
+    try {
+        io::write_chrome_trace(w, bad);
+        ADD_FAILURE() << "no error";
+    } catch (const CollectiveError& e) {
+        EXPECT_NE(std::string(e.what()).find("trace file " + bad.string()), std::string::npos) << e.what();
+    }
+    trace::disable();
+}

@@ -115,7 +115,7 @@ void enable(const mpi::Comm& comm, std::size_t capacity) {
     auto& s = state();
     detail::enabled_flag = false;
     s.buffers = std::vector<Buffer>(static_cast<std::size_t>(std::max(1, omp_get_max_threads())));
-    for (auto& b : s.buffers) b.events = std::make_unique<Event[]>(capacity);
+    for (auto& b : s.buffers) b.events = std::make_unique_for_overwrite<Event[]>(capacity);
     s.capacity = capacity;
     s.dropped_elsewhere = 0;
     s.offsets_at_enable = estimate_offsets(comm);

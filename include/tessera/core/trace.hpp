@@ -16,10 +16,12 @@ namespace tessera::trace {
 double clock() noexcept;
 
 /// One recorded event: region `region` (an id from intern()) begins or ends at `time`.
+/// Trivial on purpose: buffers are allocated without being written, so an unused buffer costs
+/// address space, not memory.
 struct Event {
-    double time = 0.0;        ///< seconds on this rank's clock()
-    std::int32_t region = 0;  ///< index into the label table
-    std::int32_t end = 0;     ///< 0: begin, 1: end
+    double time;          ///< seconds on this rank's clock()
+    std::int32_t region;  ///< index into the label table
+    std::int32_t end;     ///< 0: begin, 1: end
 };
 
 namespace detail {

@@ -40,6 +40,7 @@ struct State {
     std::size_t capacity = 0;
     long long dropped_elsewhere = 0;  // events from threads beyond the buffers
     std::vector<std::string> labels;
+    std::vector<RegionKind> kinds;
     std::unordered_map<std::string, std::int32_t, StringHash, std::equal_to<>> index;
     std::vector<std::pair<double, double>> offsets_at_enable;  // rank 0 only
     double origin = 0.0;                                       // rank 0's clock at enable
@@ -136,12 +137,14 @@ void clear() noexcept {
     s.dropped_elsewhere = 0;
 }
 
-std::int32_t intern(std::string_view label) {
+std::int32_t intern(std::string_view label, RegionKind kind) {
     auto& s = state();
     auto it = s.index.find(label);
     if (it != s.index.end()) return it->second;
     const auto id = static_cast<std::int32_t>(s.labels.size());
+    if (kind == RegionKind::region && (label == "wait" || label.ends_with(".wait"))) kind = RegionKind::wait;
     s.labels.emplace_back(label);
+    s.kinds.push_back(kind);
     s.index.emplace(std::string(label), id);
     return id;
 }
@@ -193,6 +196,7 @@ std::vector<Event> events(int thread) {
 }
 
 const std::vector<std::string>& labels() { return state().labels; }
+const std::vector<RegionKind>& kinds() { return state().kinds; }
 
 std::vector<RankTrace> gather(const mpi::Comm& comm) {
     const auto& s = state();
@@ -201,7 +205,8 @@ std::vector<RankTrace> gather(const mpi::Comm& comm) {
     const auto offsets_now = estimate_offsets(comm);
 
     std::string labels_text;
-    for (const auto& l : s.labels) labels_text += l + '\n';
+    for (std::size_t i = 0; i < s.labels.size(); ++i)
+        labels_text += std::to_string(static_cast<int>(s.kinds[i])) + ' ' + s.labels[i] + '\n';
     std::string mine;
     append(mine, Header{s.buffers.size(), labels_text.size(), dropped()});
     mine += labels_text;
@@ -226,7 +231,9 @@ std::vector<RankTrace> gather(const mpi::Comm& comm) {
         pos += h.label_bytes;
         for (std::size_t a = 0, b; a < text.size(); a = b + 1) {
             b = text.find('\n', a);
-            t.labels.push_back(text.substr(a, b - a));
+            const auto space = text.find(' ', a);
+            t.kinds.push_back(static_cast<RegionKind>(std::stoi(text.substr(a, space - a))));
+            t.labels.push_back(text.substr(space + 1, b - space - 1));
         }
         // Offset as a straight line through the two estimates (clocks drift slowly).
         const auto [x1, y1] = have_both ? s.offsets_at_enable[ur] : offsets_now[ur];

@@ -40,6 +40,10 @@ std::string chrome_trace_json(const std::vector<trace::RankTrace>& traces) {
         std::vector<std::string> names;  // labels as JSON strings, escaped once
         names.reserve(t.labels.size());
         for (const auto& l : t.labels) names.push_back(nlohmann::json(l).dump());
+        auto category = [&](std::size_t region) -> const char* {
+            const auto kind = region < t.kinds.size() ? t.kinds[region] : trace::RegionKind::region;
+            return kind == trace::RegionKind::wait ? "wait" : kind == trace::RegionKind::thread ? "thread" : "region";
+        };
         for (std::size_t thread = 0; thread < t.threads.size(); ++thread) {
             const auto& events = t.threads[thread];
             if (events.empty() && thread > 0) continue;
@@ -59,7 +63,7 @@ std::string chrome_trace_json(const std::vector<trace::RankTrace>& traces) {
                 const auto region = static_cast<std::size_t>(b->region);
                 static const std::string unknown = "\"?\"";
                 const std::string& name = region < names.size() ? names[region] : unknown;
-                line(R"({"ph": "X", "name": )" + name + R"(, "pid": )" + pid + R"(, "tid": )" + tid + R"(, "ts": )" +
+                line(R"({"ph": "X", "name": )" + name + R"(, "cat": ")" + category(region) + R"(", "pid": )" + pid + R"(, "tid": )" + tid + R"(, "ts": )" +
                      micros(b->time) + R"(, "dur": )" + micros(e.time - b->time) + "}");
             }
         }

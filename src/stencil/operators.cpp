@@ -13,6 +13,7 @@
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/timer.hpp"
+#include "tessera/core/trace.hpp"
 
 namespace tessera::stencil {
 
@@ -262,8 +263,11 @@ void sweep(ConstView<double, Dim> u, View<double, Dim> out, const Box<Dim>& box,
             row_update(row_begin(u, box, r), row_begin(out, box, r), 0, n, stream, cell, cell8);
         }
     };
+    // Each thread's share shows in traces, so that idle threads (uneven shares) are visible.
+    static const std::int32_t sweep_region = trace::intern("stencil.sweep", trace::RegionKind::thread);
 #pragma omp parallel
     {
+        const trace::ThreadRegion traced(sweep_region);
         const auto [r0, r1] = static_rows(rows, omp_get_thread_num(), omp_get_num_threads());
         if (tile >= ny) {
             update_rows(r0, r1);

@@ -1,5 +1,5 @@
 """Checks a --trace run: summary.json lists trace.json; the trace is Chrome trace-event JSON with
-one track (pid) per rank named "rank N"; on each (pid, tid) track the complete events nest
+one track (pid) per rank named "rank N" and one (tid) per OpenMP thread; on each (pid, tid) track the complete events nest
 properly; and each rank's per-label total duration agrees with summary.json's timers (within
 the min..max over ranks, and their mean with "avg") to 1%."""
 import collections
@@ -18,6 +18,15 @@ names = {e["pid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["na
 assert names == {r: f"rank {r}" for r in range(ranks)}, names
 complete = [e for e in events if e["ph"] == "X"]
 assert {e["pid"] for e in complete} == set(range(ranks)), "one track per rank"
+# One track per OpenMP thread of every rank: the stencil sweeps record each thread's share.
+threads = summary["threads"]
+for r in range(ranks):
+    tids = {e["tid"] for e in complete if e["pid"] == r}
+    assert tids == set(range(threads)), f"rank {r}: tracks {sorted(tids)}, {threads} threads"
+    sweeps = [e for e in complete if e["pid"] == r and e["cat"] == "thread"]
+    per_thread = collections.Counter(e["tid"] for e in sweeps)
+    assert len(set(per_thread.values())) == 1 and len(per_thread) == threads, per_thread
+assert {e["cat"] for e in complete} <= {"region", "wait", "thread"}
 assert all(e["ph"] in ("X", "M") for e in events), "only complete and metadata events"
 
 eps = 0.002  # microseconds: ts and dur are rounded to the nanosecond
@@ -40,6 +49,8 @@ for key, evs in tracks.items():
 totals = collections.defaultdict(lambda: [0.0] * ranks)
 counts = collections.defaultdict(lambda: [0] * ranks)
 for e in complete:
+    if e["cat"] == "thread":  # thread shares are not timers
+        continue
     totals[e["name"]][e["pid"]] += e["dur"] * 1e-6
     counts[e["name"]][e["pid"]] += 1
 timers = summary["timers"]

@@ -97,9 +97,10 @@ TEST(Trace, GatherAndChromeJson) {
         int complete = 0, names = 0;
         for (const auto& e : j["traceEvents"]) {
             if (e["ph"] == "X") ++complete;
-            if (e["ph"] == "M" && e["name"] == "process_name")
+            if (e["ph"] == "M" && e["name"] == "process_name") {
                 EXPECT_EQ(e["args"]["name"], "rank " + std::to_string(e["pid"].get<int>()));
-            if (e["ph"] == "M" && e["name"] == "process_name") ++names;
+                ++names;
+            }
         }
         EXPECT_EQ(names, w.size());
         EXPECT_EQ(complete, w.size() * (w.size() + 1));

@@ -15,6 +15,11 @@ namespace tessera::trace {
 /// The clock of the region timers and of trace events: seconds of std::chrono::steady_clock.
 double clock() noexcept;
 
+/// What a region is, for the pictures and the reports: work on the rank's main thread, time
+/// blocked in MPI (a label whose last component is "wait", e.g. "grid.halo.wait"), or one
+/// OpenMP thread's share of a parallel region (ThreadRegion).
+enum class RegionKind : std::uint8_t { region, wait, thread };
+
 /// One recorded event: region `region` (an id from intern()) begins or ends at `time`.
 /// Trivial on purpose: buffers are allocated without being written, so an unused buffer costs
 /// address space, not memory.
@@ -45,9 +50,10 @@ void disable() noexcept;
 /// Local: forgets the recorded events and the drop count (buffers and labels stay).
 void clear() noexcept;
 
-/// Local: the id of `label` in this rank's label table (added when new). Not thread-safe:
-/// call it from the thread outside parallel regions, as ScopedTimer does.
-std::int32_t intern(std::string_view label);
+/// Local: the id of `label` in this rank's label table (added when new, with `kind`, or
+/// RegionKind::wait when the label ends in ".wait"). Not thread-safe: call it from the thread
+/// outside parallel regions, as ScopedTimer does.
+std::int32_t intern(std::string_view label, RegionKind kind = RegionKind::region);
 /// Local: records the begin or end of region `region` at `time` into the calling thread's
 /// buffer (omp_get_thread_num()). Never allocates: a full buffer counts the event as dropped.
 /// A begin is kept only if its end will fit too, and the end of a dropped begin is dropped
@@ -59,11 +65,33 @@ long long dropped() noexcept;
 std::vector<Event> events(int thread);
 /// Local: this rank's label table (index = region id).
 const std::vector<std::string>& labels();
+/// Local: the kinds of the labels (index = region id).
+const std::vector<RegionKind>& kinds();
+
+/// Local, for use inside an OpenMP parallel region: while tracing is on, records the calling
+/// thread's begin and end of region `id` (an id from intern(label, RegionKind::thread), taken
+/// outside the parallel region) in its own buffer; one branch when off. Thread regions are
+/// not timers: they appear in traces and in the thread idle fraction only.
+class ThreadRegion {
+public:
+    explicit ThreadRegion(std::int32_t id) noexcept : id_(enabled() ? id : -1) {
+        if (id_ >= 0) record(id_, false, clock());
+    }
+    ~ThreadRegion() {
+        if (id_ >= 0) record(id_, true, clock());
+    }
+    ThreadRegion(const ThreadRegion&) = delete;
+    ThreadRegion& operator=(const ThreadRegion&) = delete;
+
+private:
+    std::int32_t id_;
+};
 
 /// One rank's trace, with times shifted onto rank 0's clock and counted from `origin`.
 struct RankTrace {
     int rank = 0;
     std::vector<std::string> labels;
+    std::vector<RegionKind> kinds;            ///< parallel to labels
     std::vector<std::vector<Event>> threads;  ///< per OpenMP thread; times in seconds
     long long dropped = 0;
     double offset = 0.0;  ///< this rank's clock minus rank 0's, estimated at the gather

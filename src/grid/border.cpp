@@ -233,8 +233,11 @@ void BorderExchange<T>::exchange(Field<T, 2>& field) {
     TESSERA_CHECK(&field.decomp() == decomp_ && field.ghost() == ghost_,
                   "BorderExchange used with a field of another decomposition or ghost width");
     if (width_ == 0) return;
-    ScopedTimer timer("grid.border.exchange");
     auto& im = *impl_;
+    for (const auto* ph : {&im.axis0, &im.axis1})  // counted under the caller's region
+        for (const auto& l : ph->links)
+            if (!l.send_buf.empty()) count_message(l.peer, l.send_buf.size() * sizeof(T));
+    ScopedTimer timer("grid.border.exchange");
     auto v = field.view();
     const T c = im.constant;
 

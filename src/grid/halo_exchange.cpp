@@ -69,6 +69,7 @@ HaloExchange<T, Dim>::HaloExchange(const Field<T, Dim>& like, int width, HaloPat
         const int peer = decomp_->neighbor(o);
         if (peer == MPI_PROC_NULL) continue;
         Link link;
+        link.peer = peer;
         for (int d = 0; d < Dim; ++d) {
             const gindex_t lo = owned.lo[d], hi = owned.hi[d];
             if (o[d] < 0) {
@@ -101,6 +102,7 @@ void HaloExchange<T, Dim>::check_layout(const Field<T, Dim>& field) const {
 
 template <class T, int Dim>
 void HaloExchange<T, Dim>::start(const Field<T, Dim>& field) {
+    for (const auto& l : links_) count_message(l.peer, l.send_buf.size() * sizeof(T));  // under the caller's region
     ScopedTimer timer("grid.halo.start");
     check_layout(field);
     const auto v = field.view();
@@ -112,7 +114,10 @@ template <class T, int Dim>
 void HaloExchange<T, Dim>::finish(Field<T, Dim>& field) {
     ScopedTimer timer("grid.halo.finish");
     check_layout(field);
-    requests_.wait();
+    {
+        ScopedTimer wait("grid.halo.wait");
+        requests_.wait();
+    }
     auto v = field.view();
     for (auto& l : links_) unpack<T, Dim>(v, l.recv_box, l.recv_buf.data());
 }

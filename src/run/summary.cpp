@@ -13,7 +13,22 @@ namespace tessera::run {
 nlohmann::json timers_to_json(const std::vector<TimerStats>& stats) {
     nlohmann::json j = nlohmann::json::object();
     for (const auto& s : stats)
-        j[s.label] = {{"min", s.min}, {"avg", s.avg}, {"max", s.max}, {"calls", s.calls_max}};
+        j[s.label] = {{"min", s.min}, {"avg", s.avg}, {"max", s.max}, {"calls", s.calls_max},
+                      {"imbalance", s.imbalance()}};
+    return j;
+}
+
+nlohmann::json communication_to_json(const std::vector<TimerStats>& stats) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& s : stats) {
+        if (s.messages == 0) continue;
+        nlohmann::json links = nlohmann::json::array();
+        for (const auto& l : s.links)
+            links.push_back({{"rank", l.rank}, {"peer", l.peer == collective_peer ? nlohmann::json("collective") : nlohmann::json(l.peer)},
+                             {"messages", l.messages}, {"bytes", l.bytes}});
+        j[s.label] = {{"messages", s.messages}, {"bytes", s.bytes}, {"bytes_rank_max", s.bytes_rank_max},
+                      {"links", std::move(links)}};
+    }
     return j;
 }
 
@@ -24,7 +39,10 @@ nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options) {
     j["ranks"] = runtime.size();
     j["threads"] = runtime.threads();
     j["config"] = options.resolved();
-    j["timers"] = timers_to_json(timer_report(runtime.world()));
+    const auto stats = timer_report(runtime.world());
+    j["timers"] = timers_to_json(stats);
+    j["communication"] = communication_to_json(stats);
+    if (const double f = wait_fraction(stats); f >= 0) j["halo_wait_fraction"] = f;
     // The trace holds the same regions as the timers above: write it now, beside them.
     if (const auto& dir = options.common().trace; !dir.empty() && trace::enabled()) {
         const auto& comm = runtime.world();

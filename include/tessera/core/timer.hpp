@@ -26,8 +26,26 @@ public:
 
 private:
     int slot_ = -1;
+    int parent_ = -1;  // the region running when this one started (messages go to the innermost)
     double start_ = 0.0;
     std::int32_t trace_id_ = -1;  // >= 0 when the begin went to the trace
+};
+
+/// The `peer` of count_message() for a rank's part of a collective (allreduce, broadcast).
+inline constexpr int collective_peer = -1;
+
+/// Local: counts one message of `bytes` bytes that this rank sends to rank `peer` (or its
+/// contribution to a collective: collective_peer) under the innermost ScopedTimer region
+/// running on this thread. Library code calls it where it sends, before opening its own timer,
+/// so traffic is reported under the caller's region (e.g. stencil.heat). Outside any region, or
+/// inside an OpenMP parallel region, nothing is counted.
+void count_message(int peer, std::size_t bytes);
+
+/// Messages sent by one rank to one peer under one region.
+struct TrafficLink {
+    int rank = 0;
+    int peer = collective_peer;
+    long long messages = 0, bytes = 0;
 };
 
 /// One timed region combined over the ranks of a communicator.
@@ -36,13 +54,26 @@ struct TimerStats {
     int depth = 0;                      ///< nesting depth where the region was first seen
     double min = 0, avg = 0, max = 0;   ///< inclusive seconds over ranks
     long long calls_min = 0, calls_max = 0;  ///< calls over ranks
+    long long messages = 0, bytes = 0;  ///< sent under this region, summed over ranks
+    long long bytes_rank_max = 0;       ///< the most bytes one rank sent under this region
+    std::vector<TrafficLink> links;     ///< per (rank, peer); filled on rank 0 only
+
+    /// The load-imbalance factor max / avg over ranks (1 when perfectly balanced or untimed).
+    double imbalance() const noexcept { return avg > 0 ? max / avg : 1.0; }
 };
 
 /// Collective over `comm`: every label timed on any rank (a rank that never timed a label
-/// counts 0 s and 0 calls), in first-seen order, with min/avg/max over ranks.
+/// counts 0 s and 0 calls), in first-seen order, with min/avg/max over ranks and the messages
+/// counted under it (count_message; per-link detail on rank 0).
 std::vector<TimerStats> timer_report(const mpi::Comm& comm);
-/// Local: the report as an aligned text table.
+/// Local: the report as an aligned text table: min/avg/max, calls and the imbalance factor per
+/// region; then, when any were counted, the messages and bytes sent per region; and, when both
+/// regions ran, the share of grid.halo.finish spent waiting in grid.halo.wait.
 std::string format_timer_table(const std::vector<TimerStats>& stats);
+/// Local: the fraction of `finish` that was spent in its nested wait region `wait` (average
+/// seconds over ranks), or -1 when either is missing or `finish` took no time.
+double wait_fraction(const std::vector<TimerStats>& stats, std::string_view finish = "grid.halo.finish",
+                     std::string_view wait = "grid.halo.wait");
 /// Local: forgets every recorded time (e.g. after a warm-up), and the trace's events with
 /// them (trace::clear()). No timer may be running.
 void reset_timers();

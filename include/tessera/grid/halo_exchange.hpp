@@ -48,6 +48,7 @@ public:
 
 private:
     struct Link {
+        int peer = -1;                // the neighbour rank
         Box<Dim> send_box, recv_box;  // owned cells sent, ghost cells received
         std::vector<T> send_buf, recv_buf;
     };

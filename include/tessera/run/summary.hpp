@@ -13,9 +13,15 @@ namespace tessera::run {
 
 /// Local: {"label": {"min": .., "avg": .., "max": .., "calls": ..}, ...}.
 nlohmann::json timers_to_json(const std::vector<TimerStats>& stats);
+/// Local: {label: {messages, bytes, bytes_rank_max, links: [{rank, peer ("collective" for a
+/// collective's contribution), messages, bytes}]}} for every region that sent anything; the
+/// links are complete on rank 0 only (TimerStats::links).
+nlohmann::json communication_to_json(const std::vector<TimerStats>& stats);
 
 /// Collective over runtime.world(): the common fields (app, version, ranks, threads, config,
-/// wall_seconds, timers as min/avg/max over ranks, the BLAS and its kernel). The app adds "rate" and "check".
+/// wall_seconds, timers as min/avg/max over ranks with the imbalance max/avg, the messages
+/// sent per region and link ("communication"), the share of grid.halo.finish spent waiting
+/// ("halo_wait_fraction", when a halo exchange ran), the BLAS and its kernel). The app adds "rate" and "check".
 /// With --trace DIR it also writes DIR/trace.json (io::write_chrome_trace) and lists it under
 /// "trace" ({"path", "format", "dropped_events"}); a failure to write it throws CollectiveError
 /// (exit 1).

@@ -27,3 +27,12 @@ tessera_add_app_test(NAME apps.trace.bad_existing_trace NP 2 EXIT 2 LABELS heat 
   SETUP_FILES traces/trace.json NO_OUTPUT out
   STDERR_COUNT "^tessera-heat: error: --trace: traces: trace.json exists \\(pass --overwrite to replace it\\)=1"
   COMMAND ${heat} --cells 16 16 --steps 2 --trace traces)
+tessera_add_app_test(NAME apps.trace.bad_existing_otf2 NP 2 EXIT 2 LABELS heat trace
+  SETUP_FILES traces/otf2/traces.otf2 NO_OUTPUT out
+  STDERR_COUNT "^tessera-heat: error: --trace: traces: otf2 exists \\(pass --overwrite to replace it\\)=1"
+  COMMAND ${heat} --cells 16 16 --steps 2 --trace traces)
+# --overwrite replaces the whole archive folder: a stale file in it is gone afterwards.
+tessera_add_app_test(NAME apps.trace.overwrite_otf2 NP 2 LABELS heat trace
+  SETUP_FILES traces/trace.json traces/otf2/stale NO_OUTPUT traces/otf2/stale
+  FILES traces/trace.json traces/otf2/traces.otf2 traces/otf2/traces.def
+  COMMAND ${heat} --cells 16 16 --steps 2 --trace traces --overwrite)

@@ -36,6 +36,13 @@ find_package(TIFF REQUIRED)
 # never collides with it in a consumer project (tesseraConfig.cmake finds it again).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(TESSERA_FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
+# OTF2 trace archives (io/trace_writer.hpp): Debian's libotf2 ships a pkg-config file; without
+# one, the header and library are found directly. tessera_otf2 is what the io module links
+# (tesseraConfig.cmake makes it again for consumers: the libraries are static).
+include(${CMAKE_CURRENT_LIST_DIR}/TesseraFindOTF2.cmake)
+if(NOT TARGET tessera_otf2)
+  message(FATAL_ERROR "OTF2 (otf2/otf2.h, libotf2) not found; on Debian: apt-get install libopen-trace-format2-dev")
+endif()
 
 if(TESSERA_BUILD_TESTS)
   find_package(GTest REQUIRED)

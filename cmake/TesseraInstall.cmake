@@ -12,6 +12,7 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/tesseraConfig.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/tesseraConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/tesseraConfig.cmake ${PROJECT_BINARY_DIR}/tesseraConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/TesseraFindOTF2.cmake
         DESTINATION ${TESSERA_CMAKE_DIR})
 
 # --- tessera.pc -----------------------------------------------------------------------------
@@ -39,7 +40,8 @@ foreach(m IN LISTS _pc_modules)
 endforeach()
 set(_pc_deps ${HDF5_C_LIBRARIES})
 if("io" IN_LIST TESSERA_PRESENT_MODULES)
-  list(APPEND _pc_deps ${PNG_LIBRARIES} ${TIFF_LIBRARIES} ${TESSERA_FFMPEG_LINK_LIBRARIES})
+  list(APPEND _pc_deps ${PNG_LIBRARIES} ${TIFF_LIBRARIES} ${TESSERA_FFMPEG_LINK_LIBRARIES}
+       ${TESSERA_OTF2_LINK_LIBRARIES} ${TESSERA_OTF2_LIBRARY})
 endif()
 if(TARGET tomlplusplus::tomlplusplus)
   get_target_property(_toml_type tomlplusplus::tomlplusplus TYPE)

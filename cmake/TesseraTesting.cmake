@@ -68,12 +68,12 @@ endfunction()
 # tessera_add_app_test(NAME apps.<app>.<case> NP n [THREADS t] [EXIT code] [TIMEOUT s]
 #                      [STDOUT regex...] [STDERR regex...] [STDERR_COUNT "regex=count"...]
 #                      [NO_OUTPUT dir] [FILES path...] [WORKDIR dir] [MAX_SECONDS s]
-#                      [CHECK_SCRIPT file.py] [SETUP_FILES path...] COMMAND exe args...)
+#                      [CHECK_SCRIPT file.py...] [SETUP_FILES path...] COMMAND exe args...)
 # Runs the command under mpirun through tests/support/run_app.py, which checks the exit code,
 # output patterns, and which files exist afterwards.
 function(tessera_add_app_test)
-  cmake_parse_arguments(ARG "" "NAME;NP;THREADS;EXIT;TIMEOUT;NO_OUTPUT;WORKDIR;MAX_SECONDS;CHECK_SCRIPT"
-                        "STDOUT;STDERR;STDERR_COUNT;FILES;SETUP_FILES;COMMAND;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;NP;THREADS;EXIT;TIMEOUT;NO_OUTPUT;WORKDIR;MAX_SECONDS"
+                        "CHECK_SCRIPT;STDOUT;STDERR;STDERR_COUNT;FILES;SETUP_FILES;COMMAND;LABELS" ${ARGN})
   if(NOT DEFINED ARG_NP)
     set(ARG_NP 1)
   endif()
@@ -116,9 +116,9 @@ function(tessera_add_app_test)
   if(ARG_MAX_SECONDS)
     list(APPEND checks --max-seconds ${ARG_MAX_SECONDS})
   endif()
-  if(ARG_CHECK_SCRIPT)
-    list(APPEND checks --check-script ${ARG_CHECK_SCRIPT})
-  endif()
+  foreach(script IN LISTS ARG_CHECK_SCRIPT)  # several run in order
+    list(APPEND checks --check-script ${script})
+  endforeach()
   add_test(NAME ${ARG_NAME}
            COMMAND ${TESSERA_PYTHON} ${PROJECT_SOURCE_DIR}/tests/support/run_app.py ${checks}
                    -- ${ARG_COMMAND})

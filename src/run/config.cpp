@@ -122,7 +122,8 @@ AppOptions::AppOptions(std::string app, std::string description)
     c.add_flag(option_flag("progress"), common_.progress, "Print progress even when output is not a terminal");
     c.add_option(option_flag("trace"), common_.trace,
                  "Record timed regions per rank and thread; write DIR/trace.json (Chrome trace events: "
-                 "open in ui.perfetto.dev or speedscope)");
+                 "open in ui.perfetto.dev or speedscope) and the OTF2 archive DIR/otf2/traces.otf2 "
+                 "(Vampir, otf2-print)");
 }
 
 AppOptions::~AppOptions() = default;
@@ -244,6 +245,9 @@ void check_trace_dir(const mpi::Comm& comm, const std::filesystem::path& dir, bo
             if (!fs::is_directory(dir, ec)) throw std::runtime_error(where + ": exists and is not a directory");
             if (fs::exists(file, ec) && !overwrite)
                 throw std::runtime_error(where + ": trace.json exists (overwrite not allowed)");
+            // The OTF2 archive folder (io::write_traces replaces it whole under --overwrite).
+            if (fs::exists(dir / "otf2", ec) && !overwrite)
+                throw std::runtime_error(where + ": otf2 exists (overwrite not allowed)");
         }
         // The nearest folder that exists: every component below it gets created at the end.
         fs::path existing = fs::absolute(dir, ec);

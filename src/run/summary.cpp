@@ -47,8 +47,9 @@ nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options) {
     if (const auto& dir = options.common().trace; !dir.empty() && trace::enabled()) {
         const auto& comm = runtime.world();
         collective_call(comm, [&] { if (comm.rank() == 0) std::filesystem::create_directories(dir); }, 1);
-        io::write_chrome_trace(comm, dir / "trace.json");
+        io::write_traces(comm, dir);
         j["trace"] = {{"path", (dir / "trace.json").string()}, {"format", "chrome-trace-event-json"},
+                      {"otf2", (dir / "otf2" / "traces.otf2").string()},
                       {"dropped_events", mpi::allreduce(comm, trace::dropped(), MPI_SUM)}};
     }
     const auto blas = linalg::blas_info();

@@ -1,11 +1,11 @@
-# --trace DIR (run layer, every app): tessera-heat writes a Chrome trace whose tracks, nesting
-# and per-label durations agree with summary.json; bad --trace paths exit 2 writing nothing.
+# --trace DIR (run layer, every app): tessera-heat writes a Chrome trace and an OTF2 archive
+# whose tracks/locations, nesting and per-label durations agree with summary.json; bad --trace paths exit 2 writing nothing.
 set(heat $<TARGET_FILE:tessera-heat>)
 foreach(np 1 2 4)
   foreach(threads 1 2)
     tessera_add_app_test(NAME apps.trace.heat_np${np}_t${threads} NP ${np} THREADS ${threads} LABELS heat trace
-      FILES out/heat/summary.json traces/trace.json
-      CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_trace.py
+      FILES out/heat/summary.json traces/trace.json traces/otf2/traces.otf2
+      CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_trace.py ${CMAKE_CURRENT_SOURCE_DIR}/check_otf2.py
       COMMAND ${heat} --cells 64 48 --steps 40 --trace traces)
   endforeach()
 endforeach()
@@ -27,3 +27,12 @@ tessera_add_app_test(NAME apps.trace.bad_existing_trace NP 2 EXIT 2 LABELS heat 
   SETUP_FILES traces/trace.json NO_OUTPUT out
   STDERR_COUNT "^tessera-heat: error: --trace: traces: trace.json exists \\(pass --overwrite to replace it\\)=1"
   COMMAND ${heat} --cells 16 16 --steps 2 --trace traces)
+tessera_add_app_test(NAME apps.trace.bad_existing_otf2 NP 2 EXIT 2 LABELS heat trace
+  SETUP_FILES traces/otf2/traces.otf2 NO_OUTPUT out
+  STDERR_COUNT "^tessera-heat: error: --trace: traces: otf2 exists \\(pass --overwrite to replace it\\)=1"
+  COMMAND ${heat} --cells 16 16 --steps 2 --trace traces)
+# --overwrite replaces the whole archive folder: a stale file in it is gone afterwards.
+tessera_add_app_test(NAME apps.trace.overwrite_otf2 NP 2 LABELS heat trace
+  SETUP_FILES traces/trace.json traces/otf2/stale NO_OUTPUT traces/otf2/stale
+  FILES traces/trace.json traces/otf2/traces.otf2 traces/otf2/traces.def
+  COMMAND ${heat} --cells 16 16 --steps 2 --trace traces --overwrite)

@@ -27,7 +27,8 @@ def main():
     p.add_argument("--file", action="append", default=[])
     p.add_argument("--no-output", default=None)
     p.add_argument("--max-seconds", type=float, default=None)
-    p.add_argument("--check-script", default=None)
+    p.add_argument("--check-script", action="append", default=[],
+                   help="a Python script run after the run (repeatable, in order)")
     p.add_argument("--setup-file", action="append", default=[],
                    help="create this (empty) file in the work directory before the run")
     p.add_argument("command", nargs=argparse.REMAINDER)
@@ -73,10 +74,12 @@ def main():
         errors.append(f"{a.no_output} exists but the run must not write it")
     if a.max_seconds is not None and elapsed > a.max_seconds:
         errors.append(f"took {elapsed:.1f} s, limit {a.max_seconds} s")
-    if a.check_script and not errors:
-        c = subprocess.run([sys.executable, a.check_script], cwd=a.workdir)
+    for script in a.check_script:
+        if errors:
+            break
+        c = subprocess.run([sys.executable, script], cwd=a.workdir)
         if c.returncode != 0:
-            errors.append(f"check script {a.check_script} failed ({c.returncode})")
+            errors.append(f"check script {script} failed ({c.returncode})")
     for e in errors:
         print("CHECK FAILED:", e)
     return 1 if errors else 0

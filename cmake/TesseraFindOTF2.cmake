@@ -1,0 +1,21 @@
+# Makes the INTERFACE IMPORTED target tessera_otf2 (libotf2: headers otf2/otf2.h) when OTF2 is
+# found, through its pkg-config file (otf2.pc) or else find_path / find_library. Included by
+# the build (TesseraDependencies.cmake) and by the installed tesseraConfig.cmake.
+if(NOT TARGET tessera_otf2)
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(TESSERA_OTF2 QUIET IMPORTED_TARGET otf2)
+  endif()
+  if(TARGET PkgConfig::TESSERA_OTF2)
+    add_library(tessera_otf2 INTERFACE IMPORTED)
+    target_link_libraries(tessera_otf2 INTERFACE PkgConfig::TESSERA_OTF2)
+  else()
+    find_path(TESSERA_OTF2_INCLUDE_DIR otf2/otf2.h)
+    find_library(TESSERA_OTF2_LIBRARY NAMES otf2 open-trace-format2)
+    if(TESSERA_OTF2_INCLUDE_DIR AND TESSERA_OTF2_LIBRARY)
+      add_library(tessera_otf2 INTERFACE IMPORTED)
+      target_include_directories(tessera_otf2 SYSTEM INTERFACE ${TESSERA_OTF2_INCLUDE_DIR})
+      target_link_libraries(tessera_otf2 INTERFACE ${TESSERA_OTF2_LIBRARY})
+    endif()
+  endif()
+endif()

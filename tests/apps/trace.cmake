@@ -27,3 +27,8 @@ tessera_add_app_test(NAME apps.trace.bad_existing_trace NP 2 EXIT 2 LABELS heat 
   SETUP_FILES traces/trace.json NO_OUTPUT out
   STDERR_COUNT "^tessera-heat: error: --trace: traces: trace.json exists \\(pass --overwrite to replace it\\)=1"
   COMMAND ${heat} --cells 16 16 --steps 2 --trace traces)
+# scripts/plot_trace.py on a 2 x 2 run: PNG size and colours, summary totals vs the trace, bad input.
+tessera_add_app_test(NAME apps.trace.plot NP 2 THREADS 2 LABELS heat trace scripts
+  FILES traces/trace.json
+  CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/plot_trace_check.py
+  COMMAND ${heat} --cells 128 96 --steps 20 --trace traces)

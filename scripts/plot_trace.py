@@ -121,7 +121,7 @@ def thread_idle(by_tid):
         end = max(e["ts"] + e["dur"] for e in inst)
         busy += sum(e["dur"] for e in inst)
         capacity += len(lists) * (end - start)
-    return 1.0 - busy / capacity if capacity > 0 else 0.0
+    return max(0.0, 1.0 - busy / capacity) if capacity > 0 else 0.0
 
 
 def format_summary(summary, ranks):
@@ -194,8 +194,8 @@ def plot(trk, path_in, out, window, kinds):
     keys = list(trk)
     w, h = figure_size(len(keys), len(labels))
     fig = plt.figure(figsize=(w / DPI, h / DPI), dpi=DPI)
-    ax = fig.add_axes([0.09, 1.1 / (h / DPI) * 0.5, 0.68, 1 - 1.3 / (h / DPI)])
-    gap = (hi - lo) / (0.68 * w)  # one pixel in ms
+    ax = fig.add_axes([0.09, 0.6 / (h / DPI), 0.71, 1 - 1.0 / (h / DPI)])
+    gap = (hi - lo) / (0.71 * w)  # one pixel in ms
     names = []
     for row, key in enumerate(keys):
         names.append(f"rank {key[0]}" if key[1] == 0 else f"rank {key[0]} · thread {key[1]}")
@@ -226,7 +226,7 @@ def plot(trk, path_in, out, window, kinds):
     handles = [Patch(facecolor=colour[l], hatch="//" if kinds[l] == "wait" else None,
                      edgecolor="black" if kinds[l] == "wait" else colour[l],
                      label=l + (" (thread share)" if kinds[l] == "thread" else "")) for l in labels]
-    fig.legend(handles=handles, loc="center right", fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.81, 0.5), fontsize=8, frameon=False)
     fig.savefig(out, dpi=DPI)
     plt.close(fig)
 

@@ -194,8 +194,8 @@ def plot(trk, path_in, out, window, kinds):
     keys = list(trk)
     w, h = figure_size(len(keys), len(labels))
     fig = plt.figure(figsize=(w / DPI, h / DPI), dpi=DPI)
-    ax = fig.add_axes([0.09, 0.6 / (h / DPI), 0.71, 1 - 1.0 / (h / DPI)])
-    gap = (hi - lo) / (0.71 * w)  # one pixel in ms
+    ax = fig.add_axes([0.115, 0.6 / (h / DPI), 0.685, 1 - 1.0 / (h / DPI)])
+    gap = (hi - lo) / (0.685 * w)  # one pixel in ms
     names = []
     for row, key in enumerate(keys):
         names.append(f"rank {key[0]}" if key[1] == 0 else f"rank {key[0]} · thread {key[1]}")
@@ -215,6 +215,7 @@ def plot(trk, path_in, out, window, kinds):
     ax.set_yticks(range(len(keys)), names)
     ax.set_ylim(len(keys) - 0.5, -0.5)
     ax.set_xlim(lo, hi)
+    ax.ticklabel_format(axis="x", useOffset=False, style="plain")
     ax.set_xlabel("time since the first event (ms)")
     ax.grid(axis="x", alpha=0.3, zorder=0)
     ranks = len({k[0] for k in keys})

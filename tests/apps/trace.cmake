@@ -36,3 +36,8 @@ tessera_add_app_test(NAME apps.trace.overwrite_otf2 NP 2 LABELS heat trace
   SETUP_FILES traces/trace.json traces/otf2/stale NO_OUTPUT traces/otf2/stale
   FILES traces/trace.json traces/otf2/traces.otf2 traces/otf2/traces.def
   COMMAND ${heat} --cells 16 16 --steps 2 --trace traces --overwrite)
+# scripts/plot_trace.py on a 2 x 2 run: PNG size and colours, summary totals vs the trace, bad input.
+tessera_add_app_test(NAME apps.trace.plot NP 2 THREADS 2 LABELS heat trace scripts
+  FILES traces/trace.json
+  CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/plot_trace_check.py
+  COMMAND ${heat} --cells 128 96 --steps 20 --trace traces)

@@ -41,3 +41,10 @@ tessera_add_app_test(NAME apps.trace.plot NP 2 THREADS 2 LABELS heat trace scrip
   FILES traces/trace.json
   CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/plot_trace_check.py
   COMMAND ${heat} --cells 128 96 --steps 20 --trace traces)
+# Imbalance report: an uneven split along axis 0 (3 columns on 2 ranks) against an even one.
+tessera_add_app_test(NAME apps.heat.imbalance_uneven NP 2 LABELS heat trace
+  FILES out/heat/summary.json CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_imbalance.py
+  COMMAND ${heat} --cells 3 1048576 --procs 2 1 --steps 20)
+tessera_add_app_test(NAME apps.heat.imbalance_even NP 2 LABELS heat trace
+  FILES out/heat/summary.json CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_imbalance.py
+  COMMAND ${heat} --cells 2048 2048 --procs 2 1 --steps 100)

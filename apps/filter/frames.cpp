@@ -426,7 +426,7 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
         if (world.rank() == 0 && plan.output != OutputKind::folder) output.emplace(plan, cfg.resume, plan.fps);
     });
 
-    auto summary = run::make_summary(runtime, cfg.options);
+    nlohmann::json summary;  // the common fields (timers, trace) join it after the frames
     summary["chain"] = [&] {
         std::vector<std::string> c;
         for (const auto& s : chain) c.push_back(stencil::to_string(s));
@@ -625,6 +625,9 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
         log::info("wrote ", plan.count, " frames to ", plan.output == OutputKind::raw ? "standard output" : plan.out.string(),
                   " in ", seconds, " s: ", fps, " frames/s");
     log::info(format_timer_table(timer_report(world)));
+    auto common = run::make_summary(runtime, cfg.options);
+    common.update(summary);
+    summary = std::move(common);
     summary["output"] = {{"path", plan.output == OutputKind::raw ? "-" : plan.out.string()}};
     summary["rate"] = {{"value", fps}, {"unit", "frames/s"}, {"seconds", seconds}};
     if (!plan.summary.empty()) run::write_json(world, plan.summary, summary);

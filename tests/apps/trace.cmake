@@ -48,3 +48,8 @@ tessera_add_app_test(NAME apps.heat.imbalance_uneven NP 2 LABELS heat trace
 tessera_add_app_test(NAME apps.heat.imbalance_even NP 2 LABELS heat trace
   FILES out/heat/summary.json CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_imbalance.py
   COMMAND ${heat} --cells 2048 2048 --procs 2 1 --steps 100)
+# docs/profiling.md's commands, as a user would type them.
+add_test(NAME docs.profiling COMMAND ${TESSERA_PYTHON} ${PROJECT_SOURCE_DIR}/tests/support/run_doc_commands.py
+                                     ${PROJECT_SOURCE_DIR}/docs/profiling.md ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tessera-heat>)
+set_tests_properties(docs.profiling PROPERTIES TIMEOUT 180 PROCESSORS 2 LABELS "docs;app;trace"
+                     ENVIRONMENT "${TESSERA_MPI_TEST_ENV}")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs the commands a user page shows, as written: every line starting with '$ ' inside a
 ```console block of DOC, in order, with bash, in a fresh folder that holds a link to the
-repository's data/ (the pages' commands name data/... as a user's checkout would), with the
+repository's data/ and scripts/ (the pages' commands name them as a user's checkout would), with the
 build's bin/ first on PATH (the pages call tessera-<app> as installed) and Debian's /usr/bin
 next (its python3 has the numpy and h5py the pages use). A command that exits
 non-zero fails the test; lines of output shown in the page are not compared.
@@ -21,7 +21,8 @@ for block in re.findall(r"```console\n(.*?)```", text, re.S):
 if not commands:
     sys.exit(f"{doc}: no ```console commands to run")
 work = tempfile.mkdtemp(prefix="tessera_doc_")
-os.symlink(os.path.join(root, "data"), os.path.join(work, "data"))
+for name in ("data", "scripts"):
+    os.symlink(os.path.join(root, name), os.path.join(work, name))
 env = dict(os.environ, PATH=os.pathsep.join([bindir, "/usr/bin", os.environ["PATH"]]), OMPI_ALLOW_RUN_AS_ROOT="1",
            OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1", OMP_WAIT_POLICY="PASSIVE")
 for cmd in commands:

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <memory>
 #include <unordered_map>
 
@@ -197,6 +198,76 @@ std::vector<Event> events(int thread) {
 
 const std::vector<std::string>& labels() { return state().labels; }
 const std::vector<RegionKind>& kinds() { return state().kinds; }
+
+std::vector<ThreadIdle> thread_idle(const mpi::Comm& comm) {
+    const auto& s = state();
+    if (mpi::allreduce(comm, enabled() ? 1 : 0, MPI_MIN) == 0) return {};
+    // Per thread-share label and thread: the (begin, end) of each share, in order.
+    std::map<std::int32_t, std::vector<std::vector<std::pair<double, double>>>> shares;
+    for (std::size_t t = 0; t < s.buffers.size(); ++t) {
+        const auto& b = s.buffers[t];
+        std::vector<const Event*> open;
+        for (std::size_t i = 0; i < b.size; ++i) {
+            const Event& e = b.events[i];
+            if (!e.end) {
+                open.push_back(&e);
+                continue;
+            }
+            if (open.empty()) continue;
+            const Event* begin = open.back();
+            open.pop_back();
+            if (s.kinds[static_cast<std::size_t>(begin->region)] != RegionKind::thread) continue;
+            auto& per_thread = shares[begin->region];
+            per_thread.resize(s.buffers.size());
+            per_thread[t].emplace_back(begin->time, e.time);
+        }
+    }
+    std::map<std::string, double> mine;  // label -> this rank's idle fraction
+    for (const auto& [id, per_thread] : shares) {
+        std::size_t instances = per_thread[0].size();
+        for (const auto& v : per_thread) instances = std::min(instances, v.size());
+        double busy = 0.0, span = 0.0;
+        for (std::size_t k = 0; k < instances; ++k) {
+            double first = per_thread[0][k].first, last = per_thread[0][k].second;
+            for (const auto& v : per_thread) {
+                busy += v[k].second - v[k].first;
+                first = std::min(first, v[k].first);
+                last = std::max(last, v[k].second);
+            }
+            span += last - first;
+        }
+        if (span > 0)
+            mine[s.labels[static_cast<std::size_t>(id)]] =
+                std::clamp(1.0 - busy / (static_cast<double>(per_thread.size()) * span), 0.0, 1.0);
+    }
+    // Agree on the labels (rank 0's first), then reduce.
+    std::string text;
+    for (const auto& [label, idle] : mine) text += label + '\n';
+    std::vector<ThreadIdle> out;
+    for (const auto& all : mpi::allgather(comm, text)) {
+        for (std::size_t a = 0, b; a < all.size(); a = b + 1) {
+            b = all.find('\n', a);
+            const std::string label = all.substr(a, b - a);
+            if (std::none_of(out.begin(), out.end(), [&](const ThreadIdle& x) { return x.label == label; }))
+                out.push_back(ThreadIdle{label});
+        }
+    }
+    std::vector<double> sum(out.size()), max(out.size()), count(out.size());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const auto it = mine.find(out[i].label);
+        if (it == mine.end()) continue;
+        sum[i] = max[i] = it->second;
+        count[i] = 1;
+    }
+    mpi::allreduce(comm, std::span(sum), MPI_SUM);
+    mpi::allreduce(comm, std::span(max), MPI_MAX);
+    mpi::allreduce(comm, std::span(count), MPI_SUM);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i].avg = count[i] > 0 ? sum[i] / count[i] : 0.0;
+        out[i].max = max[i];
+    }
+    return out;
+}
 
 std::vector<RankTrace> gather(const mpi::Comm& comm) {
     const auto& s = state();

@@ -43,6 +43,10 @@ nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options) {
     j["timers"] = timers_to_json(stats);
     j["communication"] = communication_to_json(stats);
     if (const double f = wait_fraction(stats); f >= 0) j["halo_wait_fraction"] = f;
+    if (const auto idle = trace::thread_idle(runtime.world()); !idle.empty()) {
+        auto& out = j["thread_idle"] = nlohmann::json::object();
+        for (const auto& t : idle) out[t.label] = {{"avg", t.avg}, {"max", t.max}};
+    }
     // The trace holds the same regions as the timers above: write it now, beside them.
     if (const auto& dir = options.common().trace; !dir.empty() && trace::enabled()) {
         const auto& comm = runtime.world();

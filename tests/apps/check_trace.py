@@ -64,3 +64,19 @@ for label, t in timers.items():
     assert abs(mean - t["avg"]) <= 0.01 * t["avg"] + 1e-6, f"{label}: trace mean {mean} s, avg {t['avg']}"
     assert max(counts[label]) == t["calls"], f"{label}: {counts[label]} events, {t['calls']} calls"
 print(f"trace ok: {len(complete)} regions on {len(tracks)} tracks, {len(timers)} labels")
+
+# Thread idle fraction: summary.json's figure is the trace's own (k-th share on each thread =
+# one parallel region; 1 - busy / (threads x span)), averaged over ranks.
+idle = summary["thread_idle"]["stencil.sweep"]
+fractions = []
+for r in range(ranks):
+    per_thread = [sorted((e["ts"], e["ts"] + e["dur"]) for e in complete
+                         if e["pid"] == r and e["tid"] == t and e["name"] == "stencil.sweep") for t in range(threads)]
+    n = min(len(v) for v in per_thread)
+    busy = sum(v[k][1] - v[k][0] for v in per_thread for k in range(n))
+    span = sum(max(v[k][1] for v in per_thread) - min(v[k][0] for v in per_thread) for k in range(n))
+    fractions.append(min(1.0, max(0.0, 1.0 - busy / (threads * span))))
+assert abs(idle["avg"] - sum(fractions) / ranks) < 1e-3, (idle, fractions)
+assert abs(idle["max"] - max(fractions)) < 1e-3, (idle, fractions)
+assert threads > 1 or idle["max"] < 1e-9, idle
+print(f"thread idle ok: stencil.sweep avg {idle['avg']:.3f}, max {idle['max']:.3f}")

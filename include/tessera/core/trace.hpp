@@ -87,6 +87,20 @@ private:
     std::int32_t id_;
 };
 
+/// How long the threads of parallel regions waited for each other, for one thread-share label.
+struct ThreadIdle {
+    std::string label;  ///< a RegionKind::thread label (e.g. "stencil.sweep")
+    double avg = 0.0;   ///< idle fraction, averaged over the ranks that recorded the label
+    double max = 0.0;   ///< the largest rank's idle fraction
+};
+
+/// Collective over `comm`: for every RegionKind::thread label recorded on any rank, the idle
+/// fraction of its parallel regions: 1 - (sum of the threads' shares) / (threads x span), where
+/// the k-th share of the label on each thread is one parallel region and its span runs from
+/// the first thread's begin to the last thread's end. Zero with one thread; empty when
+/// tracing is off on any rank. Labels in rank 0's order, then others'.
+std::vector<ThreadIdle> thread_idle(const mpi::Comm& comm);
+
 /// One rank's trace, with times shifted onto rank 0's clock and counted from `origin`.
 struct RankTrace {
     int rank = 0;

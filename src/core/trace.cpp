@@ -315,7 +315,9 @@ std::vector<RankTrace> gather(const mpi::Comm& comm) {
         for (auto& thread : t.threads) {
             const auto n = take<std::uint64_t>(in, pos);
             thread.resize(n);
-            std::memcpy(thread.data(), in.data() + pos, n * sizeof(Event));
+            // An idle thread sends no events, and memcpy must not see the null data() of an
+            // empty vector.
+            if (n > 0) std::memcpy(thread.data(), in.data() + pos, n * sizeof(Event));
             pos += n * sizeof(Event);
             for (auto& e : thread) e.time = e.time - (y1 + slope * (e.time - x1)) - s.origin;
         }

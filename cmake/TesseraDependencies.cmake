@@ -43,6 +43,12 @@ include(${CMAKE_CURRENT_LIST_DIR}/TesseraFindOTF2.cmake)
 if(NOT TARGET tessera_otf2)
   message(FATAL_ERROR "OTF2 (otf2/otf2.h, libotf2) not found; on Debian: apt-get install libopen-trace-format2-dev")
 endif()
+# likwid's marker API (profiler hooks, core/likwid_hooks.cpp): required by TESSERA_LIKWID;
+# otherwise, when installed, its smoke test keeps the hooks compiling against Debian's likwid.
+include(${CMAKE_CURRENT_LIST_DIR}/TesseraFindLikwid.cmake)
+if(TESSERA_LIKWID AND NOT TARGET tessera_likwid)
+  message(FATAL_ERROR "TESSERA_LIKWID: likwid (likwid-marker.h, liblikwid) not found; on Debian: apt-get install likwid")
+endif()
 
 if(TESSERA_BUILD_TESTS)
   find_package(GTest REQUIRED)

@@ -13,6 +13,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/tesseraConfigVersion.cmak
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/tesseraConfig.cmake ${PROJECT_BINARY_DIR}/tesseraConfigVersion.cmake
               ${PROJECT_SOURCE_DIR}/cmake/TesseraFindOTF2.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/TesseraFindLikwid.cmake
         DESTINATION ${TESSERA_CMAKE_DIR})
 
 # --- tessera.pc -----------------------------------------------------------------------------
@@ -39,6 +40,9 @@ foreach(m IN LISTS _pc_modules)
   string(APPEND TESSERA_PC_LIBS " -ltessera_${m}")
 endforeach()
 set(_pc_deps ${HDF5_C_LIBRARIES})
+if(TESSERA_LIKWID)
+  list(APPEND _pc_deps ${TESSERA_LIKWID_LIBRARY})
+endif()
 if("io" IN_LIST TESSERA_PRESENT_MODULES)
   list(APPEND _pc_deps ${PNG_LIBRARIES} ${TIFF_LIBRARIES} ${TESSERA_FFMPEG_LINK_LIBRARIES}
        ${TESSERA_OTF2_LINK_LIBRARIES} ${TESSERA_OTF2_LIBRARY})

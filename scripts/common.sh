@@ -14,6 +14,7 @@ TESSERA_PACKAGES=(
   paraview python3-paraview xvfb        # pvbatch renders heat's XDMF in apps.paraview.render_heat
   python3-opencv python3-skimage python3-pil  # tessera-filter and io.image are checked against OpenCV and Pillow
   libopen-trace-format2-dev otf2-tools python3-otf2  # OTF2 trace archives (io/trace_writer); otf2-print and the Python reader check them
+  likwid                                # likwid's marker API behind -DTESSERA_LIKWID=ON (core.likwid_hooks keeps it building)
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg  # video in tessera-filter (io/video); ffmpeg makes and checks test videos
 )
 

@@ -493,7 +493,7 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
         // Checkpointed and unfinished: no self-check, no solution; --restart auto goes on.
         log::info("cg: stopped at iteration ", res.iterations, ", ||r|| / ||b|| = ", res.relative_residual,
                   "; continue with --restart auto");
-        log::info(format_timer_table(timer_report(world)));
+        log::info(run::timer_table(world));
         run::write_json(world, cfg.options.common().output / "summary.json", summary);
         return 0;
     }
@@ -561,7 +561,7 @@ int report(Runtime& runtime, const CgConfig& cfg, Solve<Dim>& s) {
                                 {"triad_per_solve", reps.triads},
                                 {"fraction_per_solve", fractions}};
     }
-    log::info(format_timer_table(timer_report(world)));
+    log::info(run::timer_table(world));
     log::info("check: max |u_h - u| = ", err, " (max |u| = ", umax, "), bound ", bound,
               " (2 dim h^2, h = ", h, "): ", passed ? "PASSED" : "FAILED");
 

@@ -624,7 +624,7 @@ int run_frames(Runtime& runtime, FilterConfig& cfg) {
     if (exit_code == 0)
         log::info("wrote ", plan.count, " frames to ", plan.output == OutputKind::raw ? "standard output" : plan.out.string(),
                   " in ", seconds, " s: ", fps, " frames/s");
-    log::info(format_timer_table(timer_report(world)));
+    log::info(run::timer_table(world));
     auto common = run::make_summary(runtime, cfg.options);
     common.update(summary);
     summary = std::move(common);

@@ -315,7 +315,7 @@ int run_filter(Runtime& runtime, FilterConfig& cfg) {
                       100.0 * r.reps.median_ratio(pixels * bytes_pp), "% of it");
         }
     }
-    log::info(format_timer_table(timer_report(world)));
+    log::info(run::timer_table(world));
 
     auto summary = run::make_summary(runtime, cfg.options);
     summary["chain"] = chain_text;

@@ -169,7 +169,7 @@ int run_gemm(Runtime& runtime, GemmConfig& cfg) {
               ": best ", best, " s, ", gflops_best, " GFLOP/s (median ", gflops_median, ")");
     log::info("local OpenBLAS dgemm on ", runtime.size() * runtime.threads(), " thread(s), same sizes: ",
               machine, " GFLOP/s; tessera-gemm reaches ", 100.0 * gflops_best / machine, "% of it");
-    log::info(format_timer_table(timer_report(world)));
+    log::info(run::timer_table(world));
     log::info("check: scaled residual ||C x - A (B x)|| / (||A|| ||B|| ||x|| k eps) = ", residual,
               passed ? " < 16: PASSED" : " >= 16: FAILED");
 

@@ -302,7 +302,7 @@ int run_heat(const Runtime& rt, HeatConfig& cfg) {
         os << "\n  triad after each repetition: median " << reps.median_triad() / 1e9 << " GB/s -> plain-store bound "
            << reps.median_triad() / 24.0 / 1e9 << " Gcell/s; ratio " << ratio << " (median of the per-repetition ratios)";
     log::info(os.str());
-    log::info(format_timer_table(timer_report(comm)));
+    log::info(run::timer_table(comm));
     if (checked)
         log::info("self-check: max error vs the exact discrete solution ", e_disc, " (relative to the amplitude), vs the "
                   "continuous solution ", e_cont, ": ", passed ? "PASSED" : "FAILED");

@@ -55,8 +55,7 @@ nlohmann::json convergence_json(const std::vector<ConvergenceRow>& rows) {
 int finish(tessera::Runtime& runtime, const tessera::run::AppOptions& options, const tessera::run::TimeLoop& loop,
            nlohmann::json fields, bool passed, const std::string& verdict) {
     tessera::log::info("check: ", passed ? "passed" : "FAILED", " (", verdict, ")");
-    const auto timers = tessera::timer_report(runtime.world());
-    tessera::log::info(tessera::format_timer_table(timers));
+    tessera::log::info(tessera::run::timer_table(runtime.world()));
     auto summary = tessera::run::make_summary(runtime, options);
     loop.add_to_summary(summary);
     summary.update(fields);

@@ -404,7 +404,7 @@ int run_ising_sweep(tessera::Runtime& runtime, const tessera::run::AppOptions& o
     fields["rate"] = {{"value", rate}, {"unit", "site-updates/s"}};
 
     tessera::log::info("check: ", passed ? "passed" : "FAILED", " (", verdict, ")");
-    tessera::log::info(tessera::format_timer_table(tessera::timer_report(world)));
+    tessera::log::info(tessera::run::timer_table(world));
     auto summary = tessera::run::make_summary(runtime, options);
     summary.update(fields);
     summary["passed"] = passed;

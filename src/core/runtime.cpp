@@ -12,6 +12,10 @@
 #include <thread>
 #include <vector>
 
+#ifdef TESSERA_WITH_LIKWID
+#include "likwid_hooks.hpp"
+#endif
+
 namespace tessera {
 
 namespace {
@@ -101,9 +105,15 @@ Runtime::Runtime(int& argc, char**& argv, int required_thread_level)
     TESSERA_CHECK(thread_level_ >= required_thread_level,
                   "MPI provides thread level " << thread_level_ << ", tessera needs "
                                                << required_thread_level);
+#ifdef TESSERA_WITH_LIKWID
+    trace::detail::attach_likwid();
+#endif
 }
 
 Runtime::~Runtime() {
+#ifdef TESSERA_WITH_LIKWID
+    trace::detail::detach_likwid();
+#endif
     world_ = mpi::Comm();
     if (finalize_) {
         int finalized = 0;

@@ -28,6 +28,7 @@ struct Entry {
     long long calls = 0;
     std::int32_t trace_id = -1;  // the label's id in the trace, interned on first traced use
     std::vector<TrafficLink> sent;  // per peer (rank field unused); a handful of neighbours
+    std::vector<std::pair<std::string, int>> callee_slots;  // TimerScope::nested label -> slot
 };
 
 // Only the thread outside parallel regions records, so no locking is needed.
@@ -47,24 +48,44 @@ double now() { return trace::clock(); }
 
 }  // namespace
 
-ScopedTimer::ScopedTimer(std::string_view label) {
+ScopedTimer::ScopedTimer(std::string_view label, TimerScope scope) {
     if (omp_in_parallel()) return;
     auto& reg = registry();
-    auto it = reg.index.find(label);
-    if (it == reg.index.end()) {
-        reg.entries.push_back(Entry{std::string(label), reg.open, 0.0, 0, -1, {}});
-        it = reg.index.emplace(std::string(label), static_cast<int>(reg.entries.size() - 1)).first;
+    if (scope == TimerScope::nested) {
+        if (reg.current < 0) return;
+        // Timed per caller, under "<caller>/<label>"; the caller remembers the slot, so that a
+        // wait inside a loop costs a short search and no allocation.
+        auto& callees = reg.entries[static_cast<std::size_t>(reg.current)].callee_slots;
+        auto c = std::find_if(callees.begin(), callees.end(), [&](const auto& x) { return x.first == label; });
+        if (c == callees.end()) {
+            const std::string key = reg.entries[static_cast<std::size_t>(reg.current)].label + '/' + std::string(label);
+            auto it = reg.index.find(key);
+            if (it == reg.index.end()) {
+                reg.entries.push_back(Entry{key, reg.open, 0.0, 0, -1, {}, {}});
+                it = reg.index.emplace(key, static_cast<int>(reg.entries.size() - 1)).first;
+            }
+            // entries may have grown: look the caller up again
+            auto& again = reg.entries[static_cast<std::size_t>(reg.current)].callee_slots;
+            c = again.insert(again.end(), {std::string(label), it->second});
+        }
+        slot_ = c->second;
+    } else {
+        auto it = reg.index.find(label);
+        if (it == reg.index.end()) {
+            reg.entries.push_back(Entry{std::string(label), reg.open, 0.0, 0, -1, {}, {}});
+            it = reg.index.emplace(std::string(label), static_cast<int>(reg.entries.size() - 1)).first;
+        }
+        slot_ = it->second;
     }
-    slot_ = it->second;
     parent_ = reg.current;
     reg.current = slot_;
     ++reg.open;
     start_ = now();
-    if (trace::enabled()) {
+    if (trace::watched()) {
         auto& e = reg.entries[static_cast<std::size_t>(slot_)];
         if (e.trace_id < 0) e.trace_id = trace::intern(e.label);
         trace_id_ = e.trace_id;
-        trace::record(trace_id_, false, start_);
+        trace::detail::region_event(trace_id_, false, start_);
     }
 }
 
@@ -77,7 +98,7 @@ ScopedTimer::~ScopedTimer() {
     ++e.calls;
     --reg.open;
     reg.current = parent_;
-    if (trace_id_ >= 0) trace::record(trace_id_, true, end);
+    if (trace_id_ >= 0) trace::detail::region_event(trace_id_, true, end);
 }
 
 void count_message(int peer, std::size_t bytes) {
@@ -105,18 +126,33 @@ std::vector<TimerStats> timer_report(const mpi::Comm& comm) {
     for (const auto& e : reg.entries) mine += std::to_string(e.depth) + ' ' + e.label + '\n';
     const auto all = mpi::allgather(comm, mine);
     std::vector<TimerStats> stats;
-    std::unordered_map<std::string, std::size_t> pos;
     for (const auto& text : all) {
         std::istringstream in(text);
         std::string line;
         while (std::getline(in, line)) {
             const auto space = line.find(' ');
             std::string label = line.substr(space + 1);
-            if (pos.count(label)) continue;
-            pos[label] = stats.size();
-            stats.push_back(TimerStats{label, std::stoi(line.substr(0, space))});
+            if (std::any_of(stats.begin(), stats.end(), [&](const TimerStats& t) { return t.label == label; }))
+                continue;
+            TimerStats entry;
+            entry.label = label;
+            entry.depth = std::stoi(line.substr(0, space));
+            // A per-caller region ("<caller>/<label>") that rank 0 never ran goes at the end of
+            // its caller's subtree, so that the table shows it under its caller.
+            auto at = stats.end();
+            if (const auto slash = label.rfind('/'); slash != std::string::npos) {
+                const std::string caller = label.substr(0, slash);
+                auto p = std::find_if(stats.begin(), stats.end(), [&](const TimerStats& t) { return t.label == caller; });
+                if (p != stats.end()) {
+                    at = p + 1;
+                    while (at != stats.end() && at->depth > p->depth) ++at;
+                }
+            }
+            stats.insert(at, std::move(entry));
         }
     }
+    std::unordered_map<std::string, std::size_t> pos;
+    for (std::size_t i = 0; i < stats.size(); ++i) pos[stats[i].label] = i;
     const std::size_t n = stats.size();
     std::vector<double> tmin(n, 0.0), tmax(n, 0.0), tsum(n, 0.0);
     std::vector<long long> cmin(n, 0), cmax(n, 0);
@@ -187,7 +223,10 @@ std::string format_timer_table(const std::vector<TimerStats>& stats) {
     os << buf;
     bool traffic = false;
     for (const auto& s : stats) {
-        const std::string name = std::string(2 * static_cast<std::size_t>(s.depth), ' ') + s.label;
+        // A per-caller region shows under its caller by its own label.
+        const auto slash = s.label.rfind('/');
+        const std::string name = std::string(2 * static_cast<std::size_t>(s.depth), ' ') +
+                                 (slash == std::string::npos ? s.label : s.label.substr(slash + 1));
         const std::string calls = s.calls_min == s.calls_max
                                       ? std::to_string(s.calls_max)
                                       : std::to_string(s.calls_min) + "-" + std::to_string(s.calls_max);

@@ -17,7 +17,11 @@
 namespace tessera::trace {
 
 namespace detail {
-bool enabled_flag = false;
+unsigned char watchers = 0;
+}
+
+namespace {
+const ProfilerHooks* profiler_hooks = nullptr;
 }
 
 namespace {
@@ -115,19 +119,19 @@ std::vector<std::pair<double, double>> estimate_offsets(const mpi::Comm& comm) {
 void enable(const mpi::Comm& comm, std::size_t capacity) {
     TESSERA_CHECK_ALL(comm, capacity >= 2, "trace::enable: capacity must be at least 2 events, got " << capacity);
     auto& s = state();
-    detail::enabled_flag = false;
+    detail::watchers &= ~detail::tracing_bit;
     s.buffers = std::vector<Buffer>(static_cast<std::size_t>(std::max(1, omp_get_max_threads())));
     for (auto& b : s.buffers) b.events = std::make_unique_for_overwrite<Event[]>(capacity);
     s.capacity = capacity;
     s.dropped_elsewhere = 0;
     s.offsets_at_enable = estimate_offsets(comm);
     s.origin = mpi::bcast(comm, clock(), 0);
-    detail::enabled_flag = true;
+    detail::watchers |= detail::tracing_bit;
 }
 
 void disable() noexcept {
     auto& s = state();
-    detail::enabled_flag = false;
+    detail::watchers &= ~detail::tracing_bit;
     s.buffers.clear();
     s.capacity = 0;
 }
@@ -180,6 +184,24 @@ void record(std::int32_t region, bool end, double time) noexcept {
         --b.open;
     }
     b.events[b.size++] = Event{time, region, end ? 1 : 0};
+}
+
+void set_profiler_hooks(const ProfilerHooks* hooks) noexcept {
+    profiler_hooks = hooks;
+    if (hooks) detail::watchers |= detail::hooks_bit;
+    else detail::watchers &= ~detail::hooks_bit;
+}
+
+void detail::region_event(std::int32_t region, bool end, double time) noexcept {
+    if (watchers & tracing_bit) record(region, end, time < 0 ? clock() : time);
+    if (const ProfilerHooks* h = profiler_hooks) {
+        const char* label = state().labels[static_cast<std::size_t>(region)].c_str();
+        if (end) {
+            if (h->end) h->end(label);
+        } else if (h->begin) {
+            h->begin(label);
+        }
+    }
 }
 
 long long dropped() noexcept {

@@ -59,7 +59,10 @@ void wait_quietly(MPI_Request& request) {
 void agree_quietly(const mpi::Comm& comm, bool ok, const std::string& message, int exit_code) {
     MPI_Request request;
     TESSERA_MPI_CALL(MPI_Ibarrier(comm.get(), &request));
-    wait_quietly(request);
+    {
+        const ScopedTimer wait("agree.wait", TimerScope::nested);
+        wait_quietly(request);
+    }
     tessera::detail::check_all(comm, ok, message, exit_code);
 }
 
@@ -89,6 +92,7 @@ void in_rank_order(const mpi::Comm& comm, F&& stage, G&& after, int exit_code) {
     if (comm.rank() > 0) {
         MPI_Request request;
         TESSERA_MPI_CALL(MPI_Irecv(&go, 1, MPI_INT, comm.rank() - 1, kTag, comm.get(), &request));
+        const ScopedTimer wait("token.wait", TimerScope::nested);
         wait_quietly(request);
     }
     bool ok = true;
@@ -102,8 +106,10 @@ void in_rank_order(const mpi::Comm& comm, F&& stage, G&& after, int exit_code) {
         }
     }
     int next = go && ok ? 1 : 0;
-    if (comm.rank() + 1 < comm.size())
+    if (comm.rank() + 1 < comm.size()) {
+        count_message(comm.rank() + 1, sizeof next);
         TESSERA_MPI_CALL(MPI_Send(&next, 1, MPI_INT, comm.rank() + 1, kTag, comm.get()));
+    }
     if (next) {
         try {
             after();

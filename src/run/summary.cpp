@@ -1,6 +1,8 @@
 // summary.json assembly and atomic writing.
 #include "tessera/run/summary.hpp"
 
+#include <cstdio>
+
 #include "tessera/core/timer.hpp"
 #include "tessera/core/trace.hpp"
 #include "tessera/io/trace_writer.hpp"
@@ -30,6 +32,17 @@ nlohmann::json communication_to_json(const std::vector<TimerStats>& stats) {
                       {"links", std::move(links)}};
     }
     return j;
+}
+
+std::string timer_table(const mpi::Comm& comm) {
+    std::string table = format_timer_table(timer_report(comm));
+    for (const auto& t : trace::thread_idle(comm)) {
+        char line[160];
+        std::snprintf(line, sizeof line, "thread idle: %.1f%% of %s (avg over ranks), %.1f%% on the worst rank\n",
+                      100.0 * t.avg, t.label.c_str(), 100.0 * t.max);
+        table += line;
+    }
+    return table;
 }
 
 nlohmann::json make_summary(const Runtime& runtime, const AppOptions& options) {

@@ -12,6 +12,8 @@ import sys
 
 import otf2
 
+from trace_totals import check_totals
+
 summary = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "out/heat/summary.json"))
 path = summary["trace"]["otf2"]
 ranks, threads = summary["ranks"], summary["threads"]
@@ -65,13 +67,5 @@ for name, (role, paradigm) in kinds.items():
     if name.endswith(".wait"):
         assert paradigm == otf2.Paradigm.MPI, (name, paradigm)
 timers = summary["timers"]
-assert set(totals) == set(timers), (sorted(totals), sorted(timers))
-for label, t in timers.items():
-    tol = 0.01 * t["max"] + 1e-6
-    per_rank = totals[label]
-    for k, s in enumerate(per_rank):
-        assert t["min"] - tol <= s <= t["max"] + tol, f"{label} rank {k}: archive {s} s, timers {t}"
-    mean = sum(per_rank) / ranks
-    assert abs(mean - t["avg"]) <= 0.01 * t["avg"] + 1e-6, f"{label}: archive mean {mean} s, avg {t['avg']}"
-    assert max(counts[label]) == t["calls"], f"{label}: {counts[label]} pairs, {t['calls']} calls"
+check_totals(totals, counts, timers, ranks, "archive")
 print(f"otf2 ok: {sum(seen.values())} events on {len(seen)} locations, {len(timers)} labels")

@@ -1,12 +1,15 @@
 # --trace DIR (run layer, every app): tessera-heat writes a Chrome trace and an OTF2 archive
-# whose tracks/locations, nesting and per-label durations agree with summary.json; bad --trace paths exit 2 writing nothing.
+# whose tracks/locations, nesting and per-label durations agree with summary.json, with the
+# library's MPI waits (halo, checkpoint token and agreement) as wait regions; bad --trace paths
+# exit 2 writing nothing.
 set(heat $<TARGET_FILE:tessera-heat>)
 foreach(np 1 2 4)
   foreach(threads 1 2)
     tessera_add_app_test(NAME apps.trace.heat_np${np}_t${threads} NP ${np} THREADS ${threads} LABELS heat trace
       FILES out/heat/summary.json traces/trace.json traces/otf2/traces.otf2
+      STDOUT "thread idle: [0-9.]+% of stencil.sweep \\(avg over ranks\\)"
       CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_trace.py ${CMAKE_CURRENT_SOURCE_DIR}/check_otf2.py
-      COMMAND ${heat} --cells 64 48 --steps 40 --trace traces)
+      COMMAND ${heat} --cells 64 48 --steps 40 --checkpoint-every 20 --trace traces)
   endforeach()
 endforeach()
 tessera_add_app_test(NAME apps.trace.help NP 1 LABELS trace STDOUT "--trace" NO_OUTPUT out COMMAND ${heat} --help)

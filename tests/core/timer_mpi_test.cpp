@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include <tessera/core/mpi.hpp>
 #include <tessera/core/timer.hpp>
 #include <tessera/run/summary.hpp>
 
@@ -59,4 +60,62 @@ TEST(Timers, IgnoredInsideParallelRegions) {
     { ScopedTimer t("in-region"); }
     const auto stats = timer_report(world());
     EXPECT_TRUE(stats.empty());
+}
+
+// The library's MPI waits are timed per calling region, and only there: setup code and the
+// reports' own reductions stay out of the reports.
+TEST(Timers, LibraryWaitsNestUnderTheirCaller) {
+    const auto& w = world();
+    reset_timers();
+    EXPECT_EQ(mpi::allreduce(w, 1, MPI_SUM), w.size());  // outside any region: not timed
+    {
+        ScopedTimer work("work");
+        if (w.rank() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        EXPECT_EQ(mpi::allreduce(w, 1, MPI_SUM), w.size());
+    }
+    { ScopedTimer wait("untimed.wait", TimerScope::nested); }  // no region running: nothing
+    {
+        ScopedTimer other("other");
+        EXPECT_EQ(mpi::allreduce(w, 1, MPI_SUM), w.size());
+        EXPECT_EQ(mpi::allreduce(w, 1, MPI_SUM), w.size());
+    }
+    const auto stats = timer_report(w);
+    ASSERT_EQ(stats.size(), 4u);
+    EXPECT_EQ(stats[0].label, "work");
+    EXPECT_EQ(stats[2].label, "other");
+    EXPECT_EQ(stats[3].label, "other/allreduce.wait");
+    EXPECT_EQ(stats[3].calls_max, 2);
+    const auto table = format_timer_table(stats);
+    EXPECT_NE(table.find("\n  allreduce.wait"), std::string::npos) << table;
+    const auto& wait = stats[1];
+    EXPECT_EQ(wait.label, "work/allreduce.wait");
+    EXPECT_EQ(wait.depth, 1);
+    EXPECT_EQ(wait.calls_min, 1);
+    EXPECT_EQ(wait.calls_max, 1);
+    EXPECT_EQ(stats[0].messages, w.size());  // one contribution per rank, counted under "work"
+    EXPECT_EQ(stats[1].messages, 0);
+    if (w.size() > 1) {
+        // The ranks that reached the reduction first waited for rank 0's 50 ms; rank 0 did not.
+        EXPECT_GE(wait.max, 0.04);
+        EXPECT_LT(wait.min, 0.5 * wait.max);
+    }
+}
+
+// A per-caller region that only some ranks ran is listed under its caller, not at the end.
+TEST(Timers, WaitsOnlyOtherRanksHadStayUnderTheirCaller) {
+    const auto& w = world();
+    reset_timers();
+    {
+        ScopedTimer outer("outer");
+        if (w.rank() == w.size() - 1) ScopedTimer wait("late.wait", TimerScope::nested);
+        ScopedTimer inner("inner");
+    }
+    { ScopedTimer after("after"); }
+    const auto stats = timer_report(w);
+    ASSERT_EQ(stats.size(), 4u);
+    EXPECT_EQ(stats[0].label, "outer");
+    EXPECT_EQ(stats[1].label, w.size() == 1 ? "outer/late.wait" : "inner");
+    EXPECT_EQ(stats[2].label, w.size() == 1 ? "inner" : "outer/late.wait");
+    EXPECT_EQ(stats[2].depth, 1);
+    EXPECT_EQ(stats[3].label, "after");
 }

@@ -233,7 +233,10 @@ public:
     /// exact sum over the ranks. Nothing to do when no reduction is pending.
     void finish() {
         if (!req_.active()) return;
-        req_.wait();
+        {
+            const ScopedTimer wait("allreduce.wait", TimerScope::nested);
+            req_.wait();
+        }
         ExactSum::unpack(buf_, sums_);
         sums_ = {};
     }

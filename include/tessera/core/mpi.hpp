@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tessera/core/error.hpp"
+#include "tessera/core/timer.hpp"
 
 namespace tessera::mpi {
 
@@ -21,11 +22,6 @@ void check_rc(int rc, const char* call, const char* file, int line);
 }  // namespace detail
 
 }  // namespace tessera::mpi
-
-namespace tessera {
-/// Declared in timer.hpp (which includes this header): counts a message under the running region.
-void count_message(int peer, std::size_t bytes);
-}  // namespace tessera
 
 /// Runs an MPI call and turns a non-success return code into tessera::Error (local).
 #define TESSERA_MPI_CALL(call) ::tessera::mpi::detail::check_rc((call), #call, __FILE__, __LINE__)
@@ -178,7 +174,8 @@ private:
 /// Collective: reduces one value over `comm` with `op` (MPI_SUM, MPI_MIN, MPI_MAX, ...).
 template <class T>
 T allreduce(const Comm& comm, T value, MPI_Op op) {
-    count_message(-1, sizeof(T));
+    count_message(collective_peer, sizeof(T));
+    const ScopedTimer wait("allreduce.wait", TimerScope::nested);
     T result{};
     TESSERA_MPI_CALL(MPI_Allreduce(&value, &result, 1, datatype<T>(), op, comm.get()));
     return result;
@@ -186,7 +183,8 @@ T allreduce(const Comm& comm, T value, MPI_Op op) {
 /// Collective: element-wise reduction of `values` in place, over `comm`.
 template <class T>
 void allreduce(const Comm& comm, std::span<T> values, MPI_Op op) {
-    count_message(-1, values.size_bytes());
+    count_message(collective_peer, values.size_bytes());
+    const ScopedTimer wait("allreduce.wait", TimerScope::nested);
     TESSERA_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()),
                                    datatype<T>(), op, comm.get()));
 }
@@ -196,7 +194,7 @@ void allreduce(const Comm& comm, std::span<T> values, MPI_Op op) {
 /// (Request::wait(), or the Request's destructor, which waits).
 template <class T>
 [[nodiscard]] Request iallreduce(const Comm& comm, std::span<T> values, MPI_Op op) {
-    count_message(-1, values.size_bytes());
+    count_message(collective_peer, values.size_bytes());
     MPI_Request r;
     TESSERA_MPI_CALL(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()),
                                     datatype<T>(), op, comm.get(), &r));

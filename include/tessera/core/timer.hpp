@@ -7,9 +7,18 @@
 #include <string_view>
 #include <vector>
 
-#include "tessera/core/mpi.hpp"
+namespace tessera::mpi {
+class Comm;  // mpi.hpp, which includes this header: its collectives time their waits
+}
 
 namespace tessera {
+
+/// When a ScopedTimer records: always, under its label; or (`nested`) only inside another
+/// running region, and separately for each calling region, under "<caller>/<label>" (the
+/// table shows it by its label, indented under the caller). The library's own MPI waits are
+/// `nested`: a wait is reported where it happened, and the waits of setup code and of the
+/// reports themselves (timer_report's reductions) stay out of the reports.
+enum class TimerScope { always, nested };
 
 /// Times a region from construction to destruction under `label` (e.g. "stencil.heat").
 /// Regions nest: a timer started inside another is reported under it (the table indents it).
@@ -17,9 +26,17 @@ namespace tessera {
 /// OpenMP parallel region records; inside a parallel region a ScopedTimer does nothing.
 /// While tracing is on (trace.hpp) the begin and end also go to the trace, with the same
 /// clock readings; while it is off that costs one branch.
+///
+/// Labels whose last component is "wait" mark time blocked in MPI. The library times its own
+/// waits this way: grid.halo.wait (always, inside grid.halo.finish), and per caller
+/// (TimerScope::nested) "<caller>/allreduce.wait" (every mpi::allreduce and the completion of
+/// non-blocking reductions such as ExactSumReduction::finish), and inside io.checkpoint.write
+/// "io.checkpoint.write/token.wait" (a rank waiting for its turn to write) and
+/// "io.checkpoint.write/agree.wait" (ranks waiting for the slowest before agreeing on the
+/// outcome).
 class ScopedTimer {
 public:
-    explicit ScopedTimer(std::string_view label);
+    explicit ScopedTimer(std::string_view label, TimerScope scope = TimerScope::always);
     ~ScopedTimer();
     ScopedTimer(const ScopedTimer&) = delete;
     ScopedTimer& operator=(const ScopedTimer&) = delete;

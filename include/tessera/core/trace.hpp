@@ -29,12 +29,37 @@ struct Event {
     std::int32_t end;     ///< 0: begin, 1: end
 };
 
+/// The annotation API of an outside profiler (likwid's marker API, Intel ITT, NVTX, ...):
+/// called with the label at every region's begin and end, on the thread that runs it.
+/// ScopedTimer regions arrive on the thread outside parallel regions, properly nested;
+/// ThreadRegion shares arrive on every thread of a team at once, so the callbacks must be
+/// thread-safe. A label is valid during the call (copy it to keep it).
+struct ProfilerHooks {
+    void (*begin)(const char* label) = nullptr;
+    void (*end)(const char* label) = nullptr;
+};
+
 namespace detail {
-extern bool enabled_flag;  // read on every ScopedTimer: one predictable branch when off
-}
+// Read on every ScopedTimer and ThreadRegion: one predictable branch while neither the trace
+// nor profiler hooks watch (bit 0: tracing, bit 1: hooks).
+extern unsigned char watchers;
+inline constexpr unsigned char tracing_bit = 1, hooks_bit = 2;
+// The out-of-line half of a region's begin or end once someone watches: records it (tracing)
+// and calls the hooks. `time` is the clock() reading of the timer, or < 0 to read it here.
+void region_event(std::int32_t region, bool end, double time) noexcept;
+}  // namespace detail
 
 /// Local: whether events are being recorded.
-inline bool enabled() noexcept { return detail::enabled_flag; }
+inline bool enabled() noexcept { return (detail::watchers & detail::tracing_bit) != 0; }
+/// Local: whether the trace or profiler hooks see the regions.
+inline bool watched() noexcept { return detail::watchers != 0; }
+
+/// Local: from now on region begins and ends also go to `hooks` (nullptr: no longer). The
+/// struct must outlive its use. Call it outside parallel regions while no ScopedTimer is
+/// running (a profiler would see an end without its begin). A build with the CMake option
+/// TESSERA_LIKWID attaches likwid's marker API this way when started under
+/// `likwid-perfctr -m` (Runtime does it; docs/profiling.md).
+void set_profiler_hooks(const ProfilerHooks* hooks) noexcept;
 
 /// Default capacity of one thread's buffer, in events (24 bytes each).
 inline constexpr std::size_t default_capacity = std::size_t{1} << 20;
@@ -70,15 +95,16 @@ const std::vector<RegionKind>& kinds();
 
 /// Local, for use inside an OpenMP parallel region: while tracing is on, records the calling
 /// thread's begin and end of region `id` (an id from intern(label, RegionKind::thread), taken
-/// outside the parallel region) in its own buffer; one branch when off. Thread regions are
+/// outside the parallel region) in its own buffer, and passes them to the profiler hooks;
+/// one branch when neither watches. Thread regions are
 /// not timers: they appear in traces and in the thread idle fraction only.
 class ThreadRegion {
 public:
-    explicit ThreadRegion(std::int32_t id) noexcept : id_(enabled() ? id : -1) {
-        if (id_ >= 0) record(id_, false, clock());
+    explicit ThreadRegion(std::int32_t id) noexcept : id_(watched() ? id : -1) {
+        if (id_ >= 0) detail::region_event(id_, false, -1.0);
     }
     ~ThreadRegion() {
-        if (id_ >= 0) record(id_, true, clock());
+        if (id_ >= 0) detail::region_event(id_, true, -1.0);
     }
     ThreadRegion(const ThreadRegion&) = delete;
     ThreadRegion& operator=(const ThreadRegion&) = delete;

@@ -214,8 +214,14 @@ double wait_fraction(const std::vector<TimerStats>& stats, std::string_view fini
 }
 
 std::string format_timer_table(const std::vector<TimerStats>& stats) {
-    std::size_t width = 6;
-    for (const auto& s : stats) width = std::max(width, s.label.size() + 2 * static_cast<std::size_t>(s.depth));
+    // A per-caller region ("<caller>/<label>") shows under its caller by its own label.
+    auto shown = [](const TimerStats& s) {
+        const auto slash = s.label.rfind('/');
+        return std::string(2 * static_cast<std::size_t>(s.depth), ' ') +
+               (slash == std::string::npos ? s.label : s.label.substr(slash + 1));
+    };
+    std::size_t width = 10;  // "sent under"
+    for (const auto& s : stats) width = std::max({width, shown(s).size(), s.messages > 0 ? s.label.size() : 0});
     std::ostringstream os;
     char buf[512];
     std::snprintf(buf, sizeof buf, "%-*s %11s %11s %11s %9s %8s\n", static_cast<int>(width), "region",
@@ -223,10 +229,7 @@ std::string format_timer_table(const std::vector<TimerStats>& stats) {
     os << buf;
     bool traffic = false;
     for (const auto& s : stats) {
-        // A per-caller region shows under its caller by its own label.
-        const auto slash = s.label.rfind('/');
-        const std::string name = std::string(2 * static_cast<std::size_t>(s.depth), ' ') +
-                                 (slash == std::string::npos ? s.label : s.label.substr(slash + 1));
+        const std::string name = shown(s);
         const std::string calls = s.calls_min == s.calls_max
                                       ? std::to_string(s.calls_max)
                                       : std::to_string(s.calls_min) + "-" + std::to_string(s.calls_max);

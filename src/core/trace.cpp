@@ -228,21 +228,12 @@ std::vector<ThreadIdle> thread_idle(const mpi::Comm& comm) {
     std::map<std::int32_t, std::vector<std::vector<std::pair<double, double>>>> shares;
     for (std::size_t t = 0; t < s.buffers.size(); ++t) {
         const auto& b = s.buffers[t];
-        std::vector<const Event*> open;
-        for (std::size_t i = 0; i < b.size; ++i) {
-            const Event& e = b.events[i];
-            if (!e.end) {
-                open.push_back(&e);
-                continue;
-            }
-            if (open.empty()) continue;
-            const Event* begin = open.back();
-            open.pop_back();
-            if (s.kinds[static_cast<std::size_t>(begin->region)] != RegionKind::thread) continue;
-            auto& per_thread = shares[begin->region];
+        for_each_pair(std::span<const Event>(b.events.get(), b.size), [&](const Event& begin, const Event& end) {
+            if (s.kinds[static_cast<std::size_t>(begin.region)] != RegionKind::thread) return;
+            auto& per_thread = shares[begin.region];
             per_thread.resize(s.buffers.size());
-            per_thread[t].emplace_back(begin->time, e.time);
-        }
+            per_thread[t].emplace_back(begin.time, end.time);
+        });
     }
     std::map<std::string, double> mine;  // label -> this rank's idle fraction
     for (const auto& [id, per_thread] : shares) {

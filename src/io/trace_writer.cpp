@@ -62,16 +62,10 @@ std::uint64_t ticks(double seconds) { return seconds <= 0.0 ? 0 : static_cast<st
 // nested); unmatched begins (regions still open) are left out.
 std::vector<char> matched(const std::vector<trace::Event>& events) {
     std::vector<char> keep(events.size(), 0);
-    std::vector<std::size_t> open;
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        if (!events[i].end) {
-            open.push_back(i);
-        } else if (!open.empty()) {
-            keep[open.back()] = 1;
-            keep[i] = 1;
-            open.pop_back();
-        }
-    }
+    trace::for_each_pair(events, [&](const trace::Event& begin, const trace::Event& end) {
+        keep[static_cast<std::size_t>(&begin - events.data())] = 1;
+        keep[static_cast<std::size_t>(&end - events.data())] = 1;
+    });
     return keep;
 }
 
@@ -247,22 +241,13 @@ std::string chrome_trace_json(const std::vector<trace::RankTrace>& traces) {
             const std::string tid = std::to_string(thread);
             line(R"({"ph": "M", "name": "thread_name", "pid": )" + pid + R"(, "tid": )" + tid +
                  R"(, "args": {"name": "thread )" + tid + "\"}}");
-            // Pair each end with the innermost open begin (record() keeps them nested).
-            std::vector<const trace::Event*> open;
-            for (const auto& e : events) {
-                if (!e.end) {
-                    open.push_back(&e);
-                    continue;
-                }
-                if (open.empty()) continue;
-                const auto* b = open.back();
-                open.pop_back();
-                const auto region = static_cast<std::size_t>(b->region);
+            trace::for_each_pair(events, [&](const trace::Event& begin, const trace::Event& end) {
+                const auto region = static_cast<std::size_t>(begin.region);
                 static const std::string unknown = "\"?\"";
                 const std::string& name = region < names.size() ? names[region] : unknown;
                 line(R"({"ph": "X", "name": )" + name + R"(, "cat": ")" + category(region) + R"(", "pid": )" + pid + R"(, "tid": )" + tid + R"(, "ts": )" +
-                     micros(b->time) + R"(, "dur": )" + micros(e.time - b->time) + "}");
-            }
+                     micros(begin.time) + R"(, "dur": )" + micros(end.time - begin.time) + "}");
+            });
         }
     }
     out += "\n],\n\"otherData\": " + nlohmann::json{{"dropped_events", dropped}, {"clock_offset_seconds", offsets}}.dump() +

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -126,6 +127,23 @@ struct ThreadIdle {
 /// the first thread's begin to the last thread's end. Zero with one thread; empty when
 /// tracing is off on any rank. Labels in rank 0's order, then others'.
 std::vector<ThreadIdle> thread_idle(const mpi::Comm& comm);
+
+/// Local: calls `f(begin, end)` for each matched begin/end pair among one thread's events
+/// (record() keeps them properly nested), in the order the regions end; begins without their
+/// end (regions still open) are skipped.
+template <class F>
+void for_each_pair(std::span<const Event> events, F&& f) {
+    std::vector<const Event*> open;
+    for (const Event& e : events) {
+        if (!e.end) {
+            open.push_back(&e);
+        } else if (!open.empty()) {
+            const Event& begin = *open.back();
+            open.pop_back();
+            f(begin, e);
+        }
+    }
+}
 
 /// One rank's trace, with times shifted onto rank 0's clock and counted from `origin`.
 struct RankTrace {

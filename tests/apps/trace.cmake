@@ -50,7 +50,7 @@ tessera_add_app_test(NAME apps.heat.imbalance_uneven NP 2 LABELS heat trace
   COMMAND ${heat} --cells 3 1048576 --procs 2 1 --steps 20)
 tessera_add_app_test(NAME apps.heat.imbalance_even NP 2 LABELS heat trace
   FILES out/heat/summary.json CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_imbalance.py
-  COMMAND ${heat} --cells 2048 2048 --procs 2 1 --steps 100)
+  COMMAND ${heat} --cells 2048 2048 --procs 2 1 --steps 400)
 # docs/profiling.md's commands, as a user would type them.
 add_test(NAME docs.profiling COMMAND ${TESSERA_PYTHON} ${PROJECT_SOURCE_DIR}/tests/support/run_doc_commands.py
                                      ${PROJECT_SOURCE_DIR}/docs/profiling.md ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tessera-heat>)

@@ -72,7 +72,7 @@ endfunction()
 # Runs the command under mpirun through tests/support/run_app.py, which checks the exit code,
 # output patterns, and which files exist afterwards.
 function(tessera_add_app_test)
-  cmake_parse_arguments(ARG "" "NAME;NP;THREADS;EXIT;TIMEOUT;NO_OUTPUT;WORKDIR;MAX_SECONDS"
+  cmake_parse_arguments(ARG "" "NAME;NP;THREADS;EXIT;TIMEOUT;NO_OUTPUT;WORKDIR;MAX_SECONDS;ATTEMPTS"
                         "CHECK_SCRIPT;STDOUT;STDERR;STDERR_COUNT;FILES;SETUP_FILES;COMMAND;LABELS" ${ARGN})
   if(NOT DEFINED ARG_NP)
     set(ARG_NP 1)
@@ -115,6 +115,9 @@ function(tessera_add_app_test)
   endif()
   if(ARG_MAX_SECONDS)
     list(APPEND checks --max-seconds ${ARG_MAX_SECONDS})
+  endif()
+  if(ARG_ATTEMPTS)
+    list(APPEND checks --attempts ${ARG_ATTEMPTS})
   endif()
   foreach(script IN LISTS ARG_CHECK_SCRIPT)  # several run in order
     list(APPEND checks --check-script ${script})

@@ -48,7 +48,10 @@ tessera_add_app_test(NAME apps.trace.plot NP 2 THREADS 2 LABELS heat trace scrip
 tessera_add_app_test(NAME apps.heat.imbalance_uneven NP 2 LABELS heat trace
   FILES out/heat/summary.json CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_imbalance.py
   COMMAND ${heat} --cells 3 1048576 --procs 2 1 --steps 20)
-tessera_add_app_test(NAME apps.heat.imbalance_even NP 2 LABELS heat trace
+# The even split's factor is a timing ratio: on a shared machine one run in a few reads 1.12
+# (one rank slowed throughout), so up to three runs may try; the uneven split reads 2.0 every
+# time, which no retry can turn into a pass below 1.1.
+tessera_add_app_test(NAME apps.heat.imbalance_even NP 2 LABELS heat trace ATTEMPTS 3
   FILES out/heat/summary.json CHECK_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/check_imbalance.py
   COMMAND ${heat} --cells 2048 2048 --procs 2 1 --steps 400)
 # docs/profiling.md's commands, as a user would type them.

@@ -31,10 +31,23 @@ def main():
                    help="a Python script run after the run (repeatable, in order)")
     p.add_argument("--setup-file", action="append", default=[],
                    help="create this (empty) file in the work directory before the run")
+    p.add_argument("--attempts", type=int, default=1,
+                   help="runs allowed for a timing check on a shared machine: the first that passes wins")
     p.add_argument("command", nargs=argparse.REMAINDER)
     a = p.parse_args()
     cmd = a.command[1:] if a.command and a.command[0] == "--" else a.command
+    for attempt in range(1, a.attempts + 1):
+        errors = run_and_check(a, cmd)
+        for e in errors:
+            print("CHECK FAILED:", e)
+        if not errors:
+            return 0
+        if attempt < a.attempts:
+            print(f"--- attempt {attempt} of {a.attempts} failed; running again ---", flush=True)
+    return 1
 
+
+def run_and_check(a, cmd):
     shutil.rmtree(a.workdir, ignore_errors=True)
     os.makedirs(a.workdir)
     for f in a.setup_file:
@@ -80,9 +93,7 @@ def main():
         c = subprocess.run([sys.executable, script], cwd=a.workdir)
         if c.returncode != 0:
             errors.append(f"check script {script} failed ({c.returncode})")
-    for e in errors:
-        print("CHECK FAILED:", e)
-    return 1 if errors else 0
+    return errors
 
 
 if __name__ == "__main__":

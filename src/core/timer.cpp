@@ -46,36 +46,36 @@ Registry& registry() {
 
 double now() { return trace::clock(); }
 
+// The slot of `label`, added (at the current depth) when new.
+int slot_of(Registry& reg, std::string_view label) {
+    auto it = reg.index.find(label);
+    if (it == reg.index.end()) {
+        reg.entries.push_back(Entry{std::string(label), reg.open, 0.0, 0, -1, {}, {}});
+        it = reg.index.emplace(std::string(label), static_cast<int>(reg.entries.size() - 1)).first;
+    }
+    return it->second;
+}
+
 }  // namespace
 
 ScopedTimer::ScopedTimer(std::string_view label, TimerScope scope) {
     if (omp_in_parallel()) return;
     auto& reg = registry();
-    if (scope == TimerScope::nested) {
+    if (scope == TimerScope::always) {
+        slot_ = slot_of(reg, label);
+    } else {
         if (reg.current < 0) return;
         // Timed per caller, under "<caller>/<label>"; the caller remembers the slot, so that a
         // wait inside a loop costs a short search and no allocation.
-        auto& callees = reg.entries[static_cast<std::size_t>(reg.current)].callee_slots;
-        auto c = std::find_if(callees.begin(), callees.end(), [&](const auto& x) { return x.first == label; });
-        if (c == callees.end()) {
-            const std::string key = reg.entries[static_cast<std::size_t>(reg.current)].label + '/' + std::string(label);
-            auto it = reg.index.find(key);
-            if (it == reg.index.end()) {
-                reg.entries.push_back(Entry{key, reg.open, 0.0, 0, -1, {}, {}});
-                it = reg.index.emplace(key, static_cast<int>(reg.entries.size() - 1)).first;
-            }
-            // entries may have grown: look the caller up again
-            auto& again = reg.entries[static_cast<std::size_t>(reg.current)].callee_slots;
-            c = again.insert(again.end(), {std::string(label), it->second});
+        const auto caller = static_cast<std::size_t>(reg.current);
+        const auto& callees = reg.entries[caller].callee_slots;
+        const auto c = std::find_if(callees.begin(), callees.end(), [&](const auto& x) { return x.first == label; });
+        if (c != callees.end()) {
+            slot_ = c->second;
+        } else {
+            slot_ = slot_of(reg, reg.entries[caller].label + '/' + std::string(label));
+            reg.entries[caller].callee_slots.emplace_back(std::string(label), slot_);  // after entries grew
         }
-        slot_ = c->second;
-    } else {
-        auto it = reg.index.find(label);
-        if (it == reg.index.end()) {
-            reg.entries.push_back(Entry{std::string(label), reg.open, 0.0, 0, -1, {}, {}});
-            it = reg.index.emplace(std::string(label), static_cast<int>(reg.entries.size() - 1)).first;
-        }
-        slot_ = it->second;
     }
     parent_ = reg.current;
     reg.current = slot_;
